@@ -1,0 +1,74 @@
+"""The audit log: one function records a sensitive action."""
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+from django.http import HttpRequest
+
+from .models import AuditEvent
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, models.fields.files.FieldFile):
+        return value.name or None
+    if isinstance(value, (list, tuple, set)):
+        return [_json_value(v) for v in value]
+    return value
+
+
+def snapshot(instance: models.Model, exclude: Iterable[str] = ("password",)) -> dict[str, Any]:
+    """The concrete field values of a model instance, JSON-ready, for before/after records."""
+    skipped = set(exclude)
+    return {
+        field.attname: _json_value(getattr(instance, field.attname))
+        for field in instance._meta.concrete_fields
+        if field.attname not in skipped
+    }
+
+
+def client_address(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def record(
+    *,
+    action: str,
+    actor: Any = None,
+    obj: models.Model | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+    object_repr: str = "",
+) -> AuditEvent:
+    """Record one sensitive action. `actor` is a user (or None for the system)."""
+    if actor is None and request is not None and request.user.is_authenticated:
+        actor = request.user
+    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    return AuditEvent.objects.create(
+        actor=user,
+        actor_label=str(getattr(user, "email", "")) if user else "system",
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        object_repr=(object_repr or (str(obj) if obj is not None else ""))[:255],
+        before=before,
+        after=after,
+        ip_address=client_address(request),
+    )
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """Only the fields that changed, as (before, after) pairs."""
+    keys = set(before) | set(after)
+    return {k: (before.get(k), after.get(k)) for k in sorted(keys) if before.get(k) != after.get(k)}

@@ -1,0 +1,86 @@
+"""Run the whole product in one terminal: web server, task worker and scheduler.
+
+Ctrl-C (or SIGTERM) stops the three processes cleanly.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Start the web server (granian), the task worker and the scheduler together."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
+        parser.add_argument("--web-workers", default=os.environ.get("WEB_WORKERS", "2"))
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        python = sys.executable
+        manage = str(settings.BASE_DIR / "manage.py")
+        commands = {
+            "web": [
+                python,
+                "-m",
+                "granian",
+                "--interface",
+                "wsgi",
+                "--host",
+                options["host"],
+                "--port",
+                str(options["port"]),
+                "--workers",
+                str(options["web_workers"]),
+                "--blocking-threads",
+                "4",
+                "--log-level",
+                "warning",
+                "intersection.wsgi:application",
+            ],
+            "worker": [python, manage, "db_worker", "--interval", "1"],
+            "scheduler": [python, manage, "scheduler"],
+        }
+        processes = {
+            name: subprocess.Popen(cmd, cwd=settings.BASE_DIR, start_new_session=True)
+            for name, cmd in commands.items()
+        }
+        url = f"http://{options['host']}:{options['port']}/"
+        self.stdout.write(self.style.SUCCESS(f"Intersection is running on {url}"))
+        self.stdout.write("Web server, task worker and scheduler started. Ctrl-C stops all.")
+
+        stopping = False
+
+        def stop(signum: int, frame: Any) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        exit_code = 0
+        while not stopping:
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    self.stderr.write(f"{name} exited with code {process.returncode}; stopping.")
+                    exit_code = 1
+                    stopping = True
+            time.sleep(0.3)
+        self.stdout.write("Stopping…")
+        for process in processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for process in processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        self.stdout.write("Stopped.")
+        if exit_code:
+            sys.exit(exit_code)

@@ -1,0 +1,88 @@
+from django.contrib import admin
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from intersection.core.admin import AuditedAdminMixin
+
+from .forms import STATUS_LABELS
+from .models import (
+    Agreement,
+    AgreementParty,
+    Mandate,
+    Membership,
+    Organisation,
+    Person,
+    RegisterEntry,
+    ResourceGrant,
+    Signatory,
+)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["person", "organisation"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ["slug", "name_fr", "kind", "country", "region", "parent"]
+    list_filter = ["kind", "country", "parent"]
+    search_fields = ["slug", "name_fr", "name_nl", "name_en", "region"]
+    prepopulated_fields = {"slug": ["name_fr"]}
+    autocomplete_fields = ["parent"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Person)
+class PersonAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ["last_name", "first_name", "email", "user"]
+    search_fields = ["last_name", "first_name", "email"]
+    autocomplete_fields = ["user"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Mandate)
+class MandateAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ["person", "role", "body", "network", "starts_on", "ends_on"]
+    list_filter = ["body", "role", "network"]
+    autocomplete_fields = ["person", "network", "representing"]
+
+
+@admin.register(RegisterEntry)
+class RegisterEntryAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ["number", "name", "network", "admitted_on", "resigned_on", "excluded_on"]
+    list_filter = ["network"]
+    search_fields = ["name", "enterprise_number"]
+    autocomplete_fields = ["network", "person", "organisation"]
+
+
+class PartyInline(admin.TabularInline):
+    model = AgreementParty
+    extra = 0
+    min_num = 2
+    autocomplete_fields = ["organisation"]
+
+
+class SignatoryInline(admin.TabularInline):
+    model = Signatory
+    extra = 0
+    autocomplete_fields = ["organisation", "person"]
+
+
+class GrantInline(admin.TabularInline):
+    model = ResourceGrant
+    extra = 0
+    filter_horizontal = ["beneficiaries"]
+
+
+@admin.register(Agreement)
+class AgreementAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ["reference", "title_fr", "kind", "signed_on", "starts_on", "ends_on", "status"]
+    list_filter = ["kind", "renewal"]
+    search_fields = ["reference", "title_fr", "title_nl", "title_en"]
+    inlines = [PartyInline, SignatoryInline, GrantInline]
+
+    @admin.display(description=_("status"))
+    def status(self, obj: Agreement) -> str:
+        return str(STATUS_LABELS[obj.status_on(timezone.localdate())])

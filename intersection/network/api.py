@@ -1,0 +1,211 @@
+"""JSON API of the network module: organisations, people (as allowed), agreements."""
+
+from datetime import date
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from intersection.accounts.api_auth import TOKEN_OR_SESSION, TOKEN_SESSION_OR_ANONYMOUS
+from intersection.core.i18n import localized
+
+from . import policy, selectors
+from .models import Agreement, Country, Organisation, OrganisationKind, Person
+from .policy import Capability
+from .status import AgreementStatus
+
+router = Router(tags=["network"])
+
+
+class OrganisationOut(Schema):
+    slug: str
+    kind: str
+    name: str
+    names: dict[str, str]
+    country: str
+    region: str
+    languages: list[str]
+    website: str
+    parent: str | None
+    active_from: date | None
+    active_until: date | None
+
+    @staticmethod
+    def resolve_name(obj: Organisation) -> str:
+        return localized(obj, "name").text
+
+    @staticmethod
+    def resolve_names(obj: Organisation) -> dict[str, str]:
+        return {"fr": obj.name_fr, "nl": obj.name_nl, "en": obj.name_en}
+
+    @staticmethod
+    def resolve_languages(obj: Organisation) -> list[str]:
+        return obj.language_list()
+
+    @staticmethod
+    def resolve_parent(obj: Organisation) -> str | None:
+        return obj.parent.slug if obj.parent_id and obj.parent else None
+
+
+class MembershipOut(Schema):
+    organisation: str
+    title: str
+    representative: bool
+    starts_on: date | None
+    ends_on: date | None
+
+
+class PersonOut(Schema):
+    id: int
+    first_name: str
+    last_name: str
+    email: str | None
+    memberships: list[MembershipOut]
+
+    @staticmethod
+    def resolve_email(obj: Person, context: dict[str, Any]) -> str | None:
+        if policy.allows(context["request"].user, Capability.VIEW_CONTACT_DETAILS):
+            return obj.email or None
+        return None
+
+    @staticmethod
+    def resolve_memberships(obj: Person) -> list[MembershipOut]:
+        return [
+            MembershipOut(
+                organisation=m.organisation.slug,
+                title=m.title,
+                representative=m.is_representative,
+                starts_on=m.starts_on,
+                ends_on=m.ends_on,
+            )
+            for m in obj.current_memberships  # type: ignore[attr-defined]
+        ]
+
+
+class GrantOut(Schema):
+    resource: str
+    starts_on: date | None
+    beneficiaries: list[str]
+
+
+class AgreementOut(Schema):
+    id: int
+    reference: str
+    title: str
+    kind: str
+    status: AgreementStatus
+    signed_on: date | None
+    starts_on: date | None
+    ends_on: date | None
+    renewal: str
+    parties: list[str]
+    unlocks: list[GrantOut]
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+def _agreement_out(agreement: Agreement, day: date) -> AgreementOut:
+    return AgreementOut(
+        id=agreement.pk,
+        reference=agreement.reference,
+        title=localized(agreement, "title").text,
+        kind=agreement.kind,
+        status=agreement.status_on(day),
+        signed_on=agreement.signed_on,
+        starts_on=agreement.starts_on,
+        ends_on=agreement.end_as_of(day),
+        renewal=agreement.renewal,
+        parties=[link.organisation.slug for link in agreement.party_links.all()],
+        unlocks=[
+            GrantOut(
+                resource=grant.resource,
+                starts_on=grant.starts_on or agreement.starts_on,
+                beneficiaries=[org.slug for org in grant.beneficiaries.all()],
+            )
+            for grant in agreement.grants.all()
+        ],
+    )
+
+
+@router.get(
+    "/organisations",
+    response=list[OrganisationOut],
+    auth=TOKEN_SESSION_OR_ANONYMOUS,
+    summary="Directory of organisations",
+)
+@paginate(LimitOffsetPagination)
+def list_organisations(
+    request: HttpRequest,
+    q: str = "",
+    kind: OrganisationKind | None = None,
+    country: Country | None = None,
+    parent: str | None = None,
+    language: str = "",
+) -> object:
+    policy.require(request, Capability.VIEW_DIRECTORY)
+    parent_org = get_object_or_404(Organisation, slug=parent) if parent else None
+    return selectors.organisation_directory(
+        day=policy.today(),
+        query=q[:100],
+        kind=kind or "",
+        country=country or "",
+        parent=parent_org,
+        language=language[:8],
+    )
+
+
+@router.get(
+    "/organisations/{slug}",
+    response={200: OrganisationOut, 404: ErrorOut},
+    auth=TOKEN_SESSION_OR_ANONYMOUS,
+)
+def get_organisation(request: HttpRequest, slug: str) -> Organisation:
+    policy.require(request, Capability.VIEW_DIRECTORY)
+    return get_object_or_404(Organisation.objects.select_related("parent"), slug=slug)
+
+
+@router.get(
+    "/people",
+    response={200: list[PersonOut], 403: ErrorOut, 404: ErrorOut},
+    auth=TOKEN_OR_SESSION,
+    summary="People and their current memberships (signed-in members only)",
+)
+@paginate(LimitOffsetPagination)
+def list_people(request: HttpRequest, organisation: str | None = None) -> object:
+    policy.require(request, Capability.VIEW_PEOPLE)
+    people = Person.objects.order_by("last_name", "first_name", "pk")
+    if organisation:
+        org = get_object_or_404(Organisation, slug=organisation)
+        people = people.filter(memberships__organisation=org).distinct()
+    return people.prefetch_related(selectors.current_memberships_prefetch(policy.today()))
+
+
+@router.get(
+    "/agreements",
+    response={200: list[AgreementOut], 403: ErrorOut},
+    auth=TOKEN_OR_SESSION,
+    summary="Partnership agreements with their derived status",
+)
+@paginate(LimitOffsetPagination)
+def list_agreements(request: HttpRequest, status: AgreementStatus | None = None) -> object:
+    policy.require(request, Capability.VIEW_AGREEMENTS)
+    day = policy.today()
+    rows = selectors.agreements_with_status(day=day, status=status or "")
+    return [_agreement_out(agreement, day) for agreement, _status in rows]
+
+
+@router.get(
+    "/agreements/{agreement_id}",
+    response={200: AgreementOut, 403: ErrorOut, 404: ErrorOut},
+    auth=TOKEN_OR_SESSION,
+)
+def get_agreement(request: HttpRequest, agreement_id: int) -> AgreementOut:
+    policy.require(request, Capability.VIEW_AGREEMENTS)
+    agreement = selectors.agreement_detail(agreement_id)
+    if agreement is None:
+        raise Http404
+    return _agreement_out(agreement, policy.today())

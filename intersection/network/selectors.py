@@ -1,0 +1,143 @@
+"""Reads of the network module. Views, API and exports use these; none of them writes."""
+
+from datetime import date
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from .models import (
+    Agreement,
+    AgreementParty,
+    GoverningBody,
+    Mandate,
+    Membership,
+    Organisation,
+    RegisterEntry,
+    ResourceGrant,
+)
+from .status import AgreementStatus
+
+
+def current(day: date, start: str = "starts_on", end: str = "ends_on") -> Q:
+    return (Q(**{f"{start}__isnull": True}) | Q(**{f"{start}__lte": day})) & (
+        Q(**{f"{end}__isnull": True}) | Q(**{f"{end}__gte": day})
+    )
+
+
+def organisation_directory(
+    *,
+    day: date,
+    query: str = "",
+    kind: str = "",
+    country: str = "",
+    parent: Organisation | None = None,
+    language: str = "",
+) -> QuerySet[Organisation]:
+    organisations = Organisation.objects.select_related("parent").annotate(
+        people_count=Count(
+            "memberships", filter=current(day, "memberships__starts_on", "memberships__ends_on")
+        )
+    )
+    if query:
+        organisations = organisations.filter(
+            Q(name_fr__icontains=query)
+            | Q(name_nl__icontains=query)
+            | Q(name_en__icontains=query)
+            | Q(region__icontains=query)
+            | Q(slug__icontains=query)
+        )
+    if kind:
+        organisations = organisations.filter(kind=kind)
+    if country:
+        organisations = organisations.filter(country=country)
+    if parent is not None:
+        organisations = organisations.filter(parent=parent)
+    if language:
+        organisations = organisations.filter(languages__icontains=language)
+    return organisations.order_by("name_fr", "slug")
+
+
+def parent_networks() -> QuerySet[Organisation]:
+    return Organisation.objects.filter(children__isnull=False).distinct().order_by("name_fr")
+
+
+def organisation_members(organisation: Organisation, day: date) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(organisation=organisation)
+        .filter(current(day))
+        .select_related("person")
+        .order_by("-is_representative", "person__last_name", "person__first_name")
+    )
+
+
+def agreements(*, organisation: Organisation | None = None) -> QuerySet[Agreement]:
+    qs = Agreement.objects.prefetch_related(
+        Prefetch(
+            "party_links",
+            queryset=AgreementParty.objects.select_related("organisation"),
+        ),
+        Prefetch(
+            "grants",
+            queryset=ResourceGrant.objects.prefetch_related("beneficiaries"),
+        ),
+    )
+    if organisation is not None:
+        qs = qs.filter(party_links__organisation=organisation)
+    return qs.order_by("-signed_on", "reference")
+
+
+def agreements_with_status(
+    *, day: date, status: str = "", organisation: Organisation | None = None
+) -> list[tuple[Agreement, AgreementStatus]]:
+    rows = []
+    for agreement in agreements(organisation=organisation):
+        agreement.current_end = agreement.end_as_of(day)  # type: ignore[attr-defined]
+        rows.append((agreement, agreement.status_on(day)))
+    if status:
+        rows = [row for row in rows if row[1] == status]
+    return rows
+
+
+def agreement_detail(pk: int) -> Agreement | None:
+    return (
+        agreements()
+        .prefetch_related("signatories__organisation", "signatories__person")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def mandates(
+    *, day: date, network: Organisation | None = None, organisation: Organisation | None = None
+) -> QuerySet[Mandate]:
+    qs = Mandate.objects.filter(current(day)).select_related("person", "network", "representing")
+    if network is not None:
+        qs = qs.filter(network=network)
+    if organisation is not None:
+        qs = qs.filter(Q(network=organisation) | Q(representing=organisation))
+    return qs.order_by("network__name_fr", "body", "role", "person__last_name")
+
+
+def board_networks(day: date) -> list[tuple[Organisation, dict[str, list[Mandate]]]]:
+    """Each network with its current mandates grouped by governing body."""
+    grouped: dict[int, tuple[Organisation, dict[str, list[Mandate]]]] = {}
+    for mandate in mandates(day=day):
+        network, bodies = grouped.setdefault(mandate.network_id, (mandate.network, {}))
+        bodies.setdefault(mandate.body, []).append(mandate)
+    order = {GoverningBody.BOARD.value: 0, GoverningBody.GENERAL_ASSEMBLY.value: 1}
+    return [
+        (network, dict(sorted(bodies.items(), key=lambda item: order.get(item[0], 9))))
+        for network, bodies in grouped.values()
+    ]
+
+
+def register_entries(network: Organisation) -> QuerySet[RegisterEntry]:
+    return RegisterEntry.objects.filter(network=network).order_by("number")
+
+
+def current_memberships_prefetch(day: date) -> Prefetch:
+    """Each person's current memberships, with organisation, into `current_memberships`."""
+    return Prefetch(
+        "memberships",
+        queryset=Membership.objects.filter(current(day)).select_related("organisation"),
+        to_attr="current_memberships",
+    )

@@ -1,0 +1,142 @@
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from intersection.core import audit
+
+from . import policy, selectors
+from .exports import register_csv_rows
+from .forms import STATUS_LABELS, AgreementFilterForm, DirectoryFilterForm
+from .models import Agreement, Organisation
+from .policy import Capability
+
+PAGE_SIZE = 25
+
+
+def directory(request: HttpRequest) -> HttpResponse:
+    policy.require(request, Capability.VIEW_DIRECTORY)
+    form = DirectoryFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    organisations = selectors.organisation_directory(
+        day=policy.today(),
+        query=filters.get("q", ""),
+        kind=filters.get("kind", ""),
+        country=filters.get("country", ""),
+        parent=filters.get("parent"),
+        language=filters.get("language", ""),
+    )
+    page = Paginator(organisations, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "network/directory.html",
+        {"form": form, "page": page},
+        status=400 if form.errors else 200,
+    )
+
+
+def organisation_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    policy.require(request, Capability.VIEW_DIRECTORY)
+    organisation = get_object_or_404(Organisation.objects.select_related("parent"), slug=slug)
+    day = policy.today()
+    user = request.user
+    context = {
+        "organisation": organisation,
+        "children": organisation.children.order_by("name_fr"),
+        "members": selectors.organisation_members(organisation, day)
+        if policy.allows(user, Capability.VIEW_PEOPLE)
+        else None,
+        "show_contact": policy.allows(user, Capability.VIEW_CONTACT_DETAILS),
+        "agreements": selectors.agreements_with_status(day=day, organisation=organisation)
+        if policy.allows(user, Capability.VIEW_AGREEMENTS)
+        else None,
+        "mandates": selectors.mandates(day=day, organisation=organisation)
+        if policy.allows(user, Capability.VIEW_BOARD)
+        else None,
+        "status_labels": STATUS_LABELS,
+    }
+    return render(request, "network/organisation_detail.html", context)
+
+
+@policy.requires(Capability.VIEW_AGREEMENTS)
+def agreement_list(request: HttpRequest) -> HttpResponse:
+    form = AgreementFilterForm(request.GET or None)
+    status = form.cleaned_data["status"] if form.is_valid() else ""
+    rows = selectors.agreements_with_status(day=policy.today(), status=status)
+    return render(
+        request,
+        "network/agreement_list.html",
+        {"form": form, "rows": rows, "status_labels": STATUS_LABELS},
+        status=400 if form.errors else 200,
+    )
+
+
+@policy.requires(Capability.VIEW_AGREEMENTS)
+def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    agreement = selectors.agreement_detail(pk)
+    if agreement is None:
+        raise Http404
+    day = policy.today()
+    return render(
+        request,
+        "network/agreement_detail.html",
+        {
+            "agreement": agreement,
+            "status": agreement.status_on(day),
+            "end": agreement.end_as_of(day),
+            "status_labels": STATUS_LABELS,
+            "may_download": policy.allows(request.user, Capability.DOWNLOAD_AGREEMENT, agreement),
+        },
+    )
+
+
+@policy.requires(Capability.VIEW_AGREEMENTS)
+def agreement_pdf(request: HttpRequest, pk: int) -> FileResponse:
+    agreement = get_object_or_404(Agreement, pk=pk)
+    policy.require(request, Capability.DOWNLOAD_AGREEMENT, agreement)
+    if not agreement.signed_pdf:
+        raise Http404
+    audit.record(action="agreement.download", obj=agreement, request=request)
+    return FileResponse(
+        agreement.signed_pdf.open("rb"),
+        as_attachment=True,
+        filename=f"{agreement.reference}.pdf",
+        content_type="application/pdf",
+    )
+
+
+@policy.requires(Capability.VIEW_BOARD)
+def board(request: HttpRequest) -> HttpResponse:
+    day = policy.today()
+    return render(
+        request,
+        "network/board.html",
+        {"networks": selectors.board_networks(day), "today": day},
+    )
+
+
+def _network_for_register(request: HttpRequest, slug: str) -> Organisation:
+    if not request.user.is_authenticated:
+        raise Http404
+    network = get_object_or_404(Organisation, slug=slug)
+    policy.require(request, Capability.VIEW_REGISTER, network)
+    return network
+
+
+def register(request: HttpRequest, slug: str) -> HttpResponse:
+    network = _network_for_register(request, slug)
+    return render(
+        request,
+        "network/register.html",
+        {"network": network, "entries": selectors.register_entries(network)},
+    )
+
+
+def register_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    network = _network_for_register(request, slug)
+    audit.record(action="register.export", obj=network, request=request)
+    response = StreamingHttpResponse(
+        register_csv_rows(selectors.register_entries(network)),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="register-{network.slug}.csv"'
+    return response
