@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 MANAGE := $(PY) manage.py
 
-.PHONY: help run test check lint typecheck imports migrations-check pytest pytest-sqlite pytest-postgres bench messages clean
+.PHONY: help run test check lint typecheck imports migrations-check translations translations-check gettext pytest-sqlite pytest-postgres bench messages clean
 
 help:
 	@echo "make run    start web, worker and scheduler on http://127.0.0.1:8000 (SQLite, demo data)"
@@ -23,8 +23,19 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt scripts/find-pyt
 var:
 	@mkdir -p var
 
-translations: $(STAMP)
+gettext:
+	@command -v msgfmt >/dev/null || { echo "GNU gettext is missing: install it (apt-get install gettext) and run make again." >&2; exit 1; }
+
+translations: $(STAMP) gettext
 	@$(MANAGE) compilemessages --ignore=.venv -v 0
+
+# Every interface string must be in the French and Dutch catalogs, translated: extract the
+# strings into a scratch copy of the sources and check the resulting catalogs.
+translations-check: $(STAMP) gettext
+	@tmp=$$(mktemp -d); cp -r intersection manage.py $$tmp/; \
+	(cd $$tmp && $(CURDIR)/$(PY) manage.py makemessages -l fr -l nl --no-obsolete -v 0) && \
+	$(PY) scripts/check_translations.py $$tmp/intersection/locale; rc=$$?; rm -rf $$tmp; \
+	if [ $$rc -ne 0 ]; then echo "Run 'make messages' and translate the new strings." >&2; fi; exit $$rc
 
 run: $(STAMP) var translations
 	$(MANAGE) migrate --no-input -v 0
@@ -53,7 +64,7 @@ pytest-postgres: $(STAMP) translations
 		echo "== pytest on $$DATABASE_URL"; $(VENV)/bin/pytest; \
 	else echo "== DATABASE_URL not set: PostgreSQL run skipped"; fi
 
-check: lint typecheck imports migrations-check
+check: lint typecheck imports migrations-check translations-check
 
 test: check pytest-sqlite pytest-postgres
 
@@ -61,7 +72,7 @@ bench: $(STAMP) var translations
 	$(PY) bench/web.py
 
 messages: $(STAMP)
-	$(MANAGE) makemessages -l fr -l nl -l en --ignore=.venv --ignore=tests --no-obsolete
+	$(MANAGE) makemessages -l fr -l nl -l en --ignore=.venv --ignore=tests --ignore=bench --no-obsolete
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from intersection.core.admin import AuditedAdminMixin
+from intersection.core.i18n import translation_status
 
 from .forms import STATUS_LABELS
 from .models import (
@@ -24,9 +25,20 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["person", "organisation"]
 
 
+class TranslationStatusMixin:
+    translated_fields: tuple[str, ...] = ()
+
+    @admin.display(description=_("translations"))
+    def translations(self, obj: object) -> str:
+        status = translation_status(obj, self.translated_fields)
+        marks = {"complete": "✓", "partial": "½", "missing": "✗"}
+        return " ".join(f"{lang.upper()} {marks[state]}" for lang, state in status.items())
+
+
 @admin.register(Organisation)
-class OrganisationAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ["slug", "name_fr", "kind", "country", "region", "parent"]
+class OrganisationAdmin(AuditedAdminMixin, TranslationStatusMixin, admin.ModelAdmin):
+    translated_fields = ("name",)
+    list_display = ["slug", "name_fr", "kind", "country", "region", "parent", "translations"]
     list_filter = ["kind", "country", "parent"]
     search_fields = ["slug", "name_fr", "name_nl", "name_en", "region"]
     prepopulated_fields = {"slug": ["name_fr"]}
@@ -77,8 +89,18 @@ class GrantInline(admin.TabularInline):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ["reference", "title_fr", "kind", "signed_on", "starts_on", "ends_on", "status"]
+class AgreementAdmin(AuditedAdminMixin, TranslationStatusMixin, admin.ModelAdmin):
+    translated_fields = ("title",)
+    list_display = [
+        "reference",
+        "title_fr",
+        "kind",
+        "signed_on",
+        "starts_on",
+        "ends_on",
+        "status",
+        "translations",
+    ]
     list_filter = ["kind", "renewal"]
     search_fields = ["reference", "title_fr", "title_nl", "title_en"]
     inlines = [PartyInline, SignatoryInline, GrantInline]

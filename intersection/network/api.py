@@ -6,9 +6,10 @@ from typing import Any
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from intersection.accounts.api_auth import TOKEN_OR_SESSION, TOKEN_SESSION_OR_ANONYMOUS
+from intersection.core.api_pagination import Pagination
 from intersection.core.i18n import localized
 
 from . import policy, selectors
@@ -137,7 +138,7 @@ def _agreement_out(agreement: Agreement, day: date) -> AgreementOut:
     auth=TOKEN_SESSION_OR_ANONYMOUS,
     summary="Directory of organisations",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_organisations(
     request: HttpRequest,
     q: str = "",
@@ -174,7 +175,7 @@ def get_organisation(request: HttpRequest, slug: str) -> Organisation:
     auth=TOKEN_OR_SESSION,
     summary="People and their current memberships (signed-in members only)",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_people(request: HttpRequest, organisation: str | None = None) -> object:
     policy.require(request, Capability.VIEW_PEOPLE)
     people = Person.objects.order_by("last_name", "first_name", "pk")
@@ -190,7 +191,7 @@ def list_people(request: HttpRequest, organisation: str | None = None) -> object
     auth=TOKEN_OR_SESSION,
     summary="Partnership agreements with their derived status",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_agreements(request: HttpRequest, status: AgreementStatus | None = None) -> object:
     policy.require(request, Capability.VIEW_AGREEMENTS)
     day = policy.today()

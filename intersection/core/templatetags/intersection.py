@@ -1,3 +1,4 @@
+from datetime import timedelta
 from typing import Any
 
 from django import template
@@ -15,3 +16,8 @@ def tr(obj: Any, base: str) -> str:
     if text.is_fallback:
         return format_html('<span lang="{}">{}</span>', text.language, text.text)
     return format_html("{}", text.text)
+
+
+@register.filter
+def timedelta_minutes(value: timedelta) -> int:
+    return max(1, round(value.total_seconds() / 60))

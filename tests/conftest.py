@@ -1,0 +1,112 @@
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.test import Client
+
+from intersection.accounts.models import Role, User
+from intersection.network.models import (
+    Agreement,
+    AgreementKind,
+    AgreementParty,
+    Country,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    Person,
+    ResourceGrant,
+)
+
+PASSWORD = "a-long-test-password-42"
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings: pytest.FixtureRequest) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def make_org(slug: str, kind: str = OrganisationKind.POLICE_ZONE, **fields: object) -> Organisation:
+    fields.setdefault("name_fr", f"Zone {slug}")
+    fields.setdefault("country", Country.BE)
+    return Organisation.objects.create(slug=slug, kind=kind, **fields)
+
+
+def make_user(
+    email: str, role: str = Role.MEMBER, org: Organisation | None = None, **fields: object
+) -> User:
+    user = User.objects.create_user(email, PASSWORD, role=role, **fields)
+    if org is not None:
+        person = Person.objects.create(first_name="P", last_name=email, email=email, user=user)
+        Membership.objects.create(person=person, organisation=org, starts_on=date(2020, 1, 1))
+    return user
+
+
+def make_agreement(
+    reference: str,
+    parties: list[Organisation],
+    grants: dict[str, list[Organisation]],
+    grant_start: date | None = None,
+    **fields: object,
+) -> Agreement:
+    fields.setdefault("kind", AgreementKind.PARTNERSHIP)
+    fields.setdefault("title_fr", f"Protocole {reference}")
+    agreement = Agreement.objects.create(reference=reference, **fields)
+    for org in parties:
+        AgreementParty.objects.create(agreement=agreement, organisation=org)
+    for resource, beneficiaries in grants.items():
+        grant = ResourceGrant.objects.create(
+            agreement=agreement, resource=resource, starts_on=grant_start
+        )
+        grant.beneficiaries.set(beneficiaries)
+    return agreement
+
+
+def login(client: Client, user: User) -> Client:
+    client.force_login(user)
+    return client
+
+
+@dataclass
+class Mailbox:
+    host: str
+    port: int
+    messages: list[dict[str, object]] = field(default_factory=list)
+
+
+class _Handler:
+    def __init__(self, box: Mailbox) -> None:
+        self.box = box
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+        self.box.messages.append(
+            {
+                "to": list(envelope.rcpt_tos),  # type: ignore[attr-defined]
+                "data": envelope.content.decode("utf-8", "replace"),  # type: ignore[attr-defined]
+            }
+        )
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_server(settings: pytest.FixtureRequest) -> Iterator[Mailbox]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1; Django's SMTP backend sends to it."""
+    box = Mailbox("127.0.0.1", free_port())
+    controller = Controller(_Handler(box), hostname=box.host, port=box.port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = box.host
+    settings.EMAIL_PORT = box.port
+    settings.EMAIL_USE_TLS = False
+    try:
+        yield box
+    finally:
+        controller.stop()

@@ -1,0 +1,177 @@
+"""Network pages: directory, organisation, agreements, board, register; query counts."""
+
+import csv
+import io
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from intersection.accounts.models import Role
+from intersection.core.models import AuditEvent
+from intersection.network.demo import load_demo
+from intersection.network.models import (
+    Agreement,
+    Membership,
+    Organisation,
+    Person,
+    RegisterEntry,
+    Resource,
+)
+
+from .conftest import login, make_agreement, make_org, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def _populate(count: int) -> None:
+    network = make_org("network", kind="association")
+    for i in range(count):
+        org = make_org(f"zone-{i:03d}", parent=network, name_nl=f"Zone {i} NL")
+        person = Person.objects.create(first_name="A", last_name=f"B{i}")
+        Membership.objects.create(person=person, organisation=org)
+        agreement = make_agreement(
+            f"R-{i}",
+            parties=[network, org],
+            grants={Resource.MEDIA_WATCH: [org], Resource.NEWSLETTERS: [org]},
+            signed_on=date(2020, 1, 1),
+            starts_on=date(2020, 1, 1),
+        )
+        assert agreement.pk
+
+
+def _queries(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/organisations/",
+        "/agreements/",
+        "/organisations/network/",
+        "/api/organisations",
+        "/api/people",
+        "/api/agreements",
+        "/board/",
+    ],
+)
+def test_it_runs_the_same_number_of_queries_for_5_or_20_rows(url: str) -> None:
+    client = login(Client(), make_user("staff@example.org", role=Role.STAFF))
+    _populate(5)
+    few = _queries(client, url)
+    _populate_more = [make_org(f"x-{i}") for i in range(15)]
+    for i, org in enumerate(_populate_more):
+        person = Person.objects.create(first_name="C", last_name=f"D{i}")
+        Membership.objects.create(person=person, organisation=org)
+        make_agreement(
+            f"X-{i}",
+            parties=[Organisation.objects.get(slug="network"), org],
+            grants={Resource.MEDIA_WATCH: [org]},
+            signed_on=date(2020, 1, 1),
+            starts_on=date(2020, 1, 1),
+        )
+    assert _queries(client, url) == few
+
+
+def test_it_filters_the_directory_by_kind_country_and_text(client: Client) -> None:
+    load_demo()
+    page = client.get("/organisations/", {"kind": "police_zone", "q": "ath"}).content.decode()
+    assert "Zone de police d&#x27;Ath" in page or "Zone de police d'Ath" in page
+    assert "Bruxelles-Nord" not in page
+    quebec = client.get("/organisations/", {"country": "CA"}).content.decode()
+    assert "Laval" in quebec and "Montgomery" not in quebec
+
+
+def test_it_explains_a_bad_filter_in_the_users_language(client: Client) -> None:
+    response = client.get(
+        "/organisations/", {"kind": "spaceship"}, headers={"accept-language": "en"}
+    )
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+
+
+def test_it_shows_names_in_the_readers_language_and_marks_fallbacks(client: Client) -> None:
+    make_org("bxl", name_fr="Zone Bruxelles-Nord", name_nl="Politiezone Brussel-Noord")
+    make_org("ath", name_fr="Zone d'Ath")
+    page = client.get("/organisations/", headers={"accept-language": "nl"}).content.decode()
+    assert "Politiezone Brussel-Noord" in page
+    assert '<span lang="fr">Zone d&#x27;Ath</span>' in page
+
+
+def test_it_shows_people_to_members_but_contact_details_only_to_staff(client: Client) -> None:
+    zone = make_org("zone")
+    colleague = Person.objects.create(first_name="Lea", last_name="Martin", email="lea@x.org")
+    Membership.objects.create(person=colleague, organisation=zone, title="Inspectrice")
+    anonymous_page = client.get("/organisations/zone/").content.decode()
+    assert "Martin" not in anonymous_page
+    member_page = login(Client(), make_user("m@example.org", org=zone)).get("/organisations/zone/")
+    assert "Martin" in member_page.content.decode()
+    assert "lea@x.org" not in member_page.content.decode()
+    staff = login(Client(), make_user("s@example.org", role=Role.STAFF))
+    assert "lea@x.org" in staff.get("/organisations/zone/").content.decode()
+
+
+def test_it_lists_agreements_with_their_status_and_filters_them(client: Client) -> None:
+    load_demo()
+    login(client, make_user("m@example.org"))
+    page = client.get("/agreements/", headers={"accept-language": "en"}).content.decode()
+    assert "QC-BXL-2016" in page and "FORM-2017" in page
+    expired = client.get("/agreements/", {"status": "expired"}).content.decode()
+    assert "FORM-2017" in expired and "QC-BXL-2016" not in expired
+
+
+def test_it_shows_an_agreement_with_parties_and_unlocked_resources(client: Client) -> None:
+    load_demo()
+    agreement = Agreement.objects.get(reference="QC-BXL-2016")
+    login(client, make_user("m@example.org"))
+    page = client.get(f"/agreements/{agreement.pk}/", headers={"accept-language": "en"})
+    text = page.content.decode()
+    assert "Media watch" in text and "Newsletters" in text
+    assert "/organisations/zone-bruxelles-nord/" in text
+    assert "Renewed tacitly" in text
+
+
+def test_it_exports_the_member_register_as_csv_and_audits_it(client: Client) -> None:
+    load_demo()
+    network = Organisation.objects.get(slug="reseau-belge")
+    RegisterEntry.objects.create(
+        network=network,
+        number=99,
+        name='=HYPERLINK("http://evil")',
+        address="Rue 1",
+        admitted_on=date(2020, 1, 1),
+    )
+    staff = make_user("s@example.org", role=Role.STAFF)
+    response = login(client, staff).get("/organisations/reseau-belge/register.csv")
+    assert response.status_code == 200
+    content = b"".join(response.streaming_content).decode("utf-8-sig")  # type: ignore[attr-defined]
+    rows = list(csv.reader(io.StringIO(content)))
+    assert len(rows) == 1 + RegisterEntry.objects.filter(network=network).count()
+    assert rows[1][0] == "1" and "Bruxelles-Nord" in rows[1][1]
+    assert rows[-1][1].startswith("'=")  # formula injection neutralised
+    assert AuditEvent.objects.filter(action="register.export", actor=staff).exists()
+
+
+def test_it_shows_the_board_with_current_mandates(client: Client) -> None:
+    load_demo()
+    login(client, make_user("m@example.org"))
+    page = client.get("/board/", headers={"accept-language": "en"}).content.decode()
+    assert "Vandenbroeck" in page and "President" in page
+
+
+def test_it_serves_every_page_without_external_resources(client: Client) -> None:
+    load_demo()
+    login(client, make_user("a@example.org", role=Role.ADMIN))
+    for url in ["/", "/organisations/", "/agreements/", "/board/", "/audit/", "/api/docs"]:
+        page = client.get(url).content.decode()
+        for attribute in ("src=", "href="):
+            for chunk in page.split(attribute)[1:]:
+                target = chunk[1:].split(chunk[0], 1)[0]
+                assert not target.startswith(("http://", "https://", "//")) or (
+                    "testserver" in target
+                ), (url, target)

@@ -1,0 +1,143 @@
+"""Reminder emails through a real SMTP server; scheduler idempotency; a dead SMTP server."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+
+from intersection.accounts.models import Role
+from intersection.core import scheduler
+from intersection.core.models import ScheduledRun
+from intersection.network import services
+from intersection.network.models import (
+    GoverningBody,
+    Mandate,
+    MandateRole,
+    Membership,
+    Person,
+    Reminder,
+    Resource,
+)
+
+from .conftest import Mailbox, free_port, make_agreement, make_org, make_user
+
+pytestmark = pytest.mark.django_db
+TODAY = date(2026, 11, 30)
+
+
+def _expiring_agreement() -> None:
+    network = make_org("network", kind="association")
+    zone = make_org("zone")
+    chief = Person.objects.create(first_name="Chef", last_name="Zone", email="chief@zone.test")
+    Membership.objects.create(person=chief, organisation=zone, is_representative=True)
+    make_agreement(
+        "EXP-1",
+        parties=[network, zone],
+        grants={Resource.MEDIA_WATCH: [zone]},
+        signed_on=date(2020, 1, 1),
+        starts_on=date(2020, 1, 1),
+        ends_on=TODAY + timedelta(days=20),
+    )
+    make_agreement(  # far from its end: no reminder
+        "FAR-1",
+        parties=[network, zone],
+        grants={},
+        signed_on=date(2020, 1, 1),
+        starts_on=date(2020, 1, 1),
+        ends_on=TODAY + timedelta(days=400),
+    )
+
+
+def test_it_emails_staff_and_representatives_once_before_an_agreement_ends(
+    smtp_server: Mailbox,
+) -> None:
+    make_user("curator@network.test", role=Role.STAFF, preferred_language="en")
+    _expiring_agreement()
+    report = services.send_agreement_reminders(day=TODAY)
+    assert report.sent == 1
+    recipients = sorted(r for m in smtp_server.messages for r in m["to"])  # type: ignore[attr-defined]
+    assert recipients == ["chief@zone.test", "curator@network.test"]
+    english = next(m for m in smtp_server.messages if "curator@network.test" in m["to"])  # type: ignore[operator]
+    assert "EXP-1 ends in 20 days" in str(english["data"])
+    # The next day's run sends nothing more.
+    again = services.send_agreement_reminders(day=TODAY + timedelta(days=1))
+    assert again.sent == 0 and again.skipped == 1
+    assert len(smtp_server.messages) == 2
+
+
+def test_it_records_a_dead_smtp_server_and_retries_later(settings: object) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"  # type: ignore[attr-defined]
+    settings.EMAIL_HOST = "127.0.0.1"  # type: ignore[attr-defined]
+    settings.EMAIL_PORT = free_port()  # type: ignore[attr-defined]  # nothing listens there
+    settings.EMAIL_TIMEOUT = 2  # type: ignore[attr-defined]
+    make_user("curator@network.test", role=Role.STAFF)
+    _expiring_agreement()
+    report = services.send_agreement_reminders(day=TODAY)
+    assert report.failed == 1 and report.sent == 0
+    reminder = Reminder.objects.get()
+    assert reminder.sent_at is None and reminder.attempts == 1
+    assert "ConnectionRefused" in reminder.last_error
+
+
+def test_it_sends_the_reminder_once_the_server_is_back(
+    smtp_server: Mailbox, settings: object
+) -> None:
+    make_user("curator@network.test", role=Role.STAFF)
+    _expiring_agreement()
+    real_port = smtp_server.port
+    settings.EMAIL_PORT = free_port()  # type: ignore[attr-defined]
+    assert services.send_agreement_reminders(day=TODAY).failed == 1
+    settings.EMAIL_PORT = real_port  # type: ignore[attr-defined]
+    assert services.send_agreement_reminders(day=TODAY).sent == 1
+    assert Reminder.objects.get().sent_at is not None
+
+
+def test_it_reminds_a_board_member_before_the_mandate_ends(smtp_server: Mailbox) -> None:
+    network = make_org("network", kind="association")
+    holder = Person.objects.create(first_name="Ana", last_name="Board", email="ana@board.test")
+    Mandate.objects.create(
+        network=network,
+        body=GoverningBody.BOARD,
+        person=holder,
+        role=MandateRole.TREASURER,
+        starts_on=date(2023, 1, 1),
+        ends_on=TODAY + timedelta(days=30),
+    )
+    assert services.send_mandate_reminders(day=TODAY).sent == 1
+    assert smtp_server.messages[0]["to"] == ["ana@board.test"]
+    assert services.send_mandate_reminders(day=TODAY).sent == 0
+
+
+def test_it_enqueues_each_periodic_job_once_per_period() -> None:
+    moment = timezone.now()
+    first = scheduler.tick(moment)
+    assert sorted(first) == ["agreement-reminders", "mandate-reminders"]
+    assert scheduler.tick(moment + timedelta(seconds=5)) == []
+    assert ScheduledRun.objects.count() == 2
+    assert all(run.task_result_id for run in ScheduledRun.objects.all())
+    later = scheduler.tick(moment + timedelta(days=1))
+    assert sorted(later) == ["agreement-reminders", "mandate-reminders"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_runs_the_enqueued_reminder_task_through_the_task_backend(smtp_server: Mailbox) -> None:
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    make_user("curator@network.test", role=Role.STAFF)
+    network = make_org("network", kind="association")
+    zone = make_org("zone")
+    make_agreement(
+        "SOON",
+        parties=[network, zone],
+        grants={},
+        signed_on=date(2020, 1, 1),
+        starts_on=date(2020, 1, 1),
+        ends_on=timezone.localdate() + timedelta(days=5),
+    )
+    scheduler.tick()
+    call_command("db_worker", "--batch", "--interval", "0")
+    results = DBTaskResult.objects.all()
+    assert results.count() == 2
+    assert {r.status for r in results} == {"SUCCESSFUL"}
+    assert any("SOON" in str(m["data"]) for m in smtp_server.messages)
