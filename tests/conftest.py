@@ -2,6 +2,7 @@ import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -96,16 +97,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def use_smtp(settings: Any, port: int) -> None:
+    """Send mail over SMTP to 127.0.0.1:port (a test server, or nothing to test failures)."""
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "use_tls": False, "timeout": 5},
+        }
+    }
+
+
 @pytest.fixture
 def smtp_server(settings: pytest.FixtureRequest) -> Iterator[Mailbox]:
     """A real SMTP server (aiosmtpd) on 127.0.0.1; Django's SMTP backend sends to it."""
     box = Mailbox("127.0.0.1", free_port())
     controller = Controller(_Handler(box), hostname=box.host, port=box.port)
     controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = box.host
-    settings.EMAIL_PORT = box.port
-    settings.EMAIL_USE_TLS = False
+    use_smtp(settings, box.port)
     try:
         yield box
     finally:

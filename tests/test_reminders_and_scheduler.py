@@ -19,7 +19,7 @@ from intersection.network.models import (
     Resource,
 )
 
-from .conftest import Mailbox, free_port, make_agreement, make_org, make_user
+from .conftest import Mailbox, free_port, make_agreement, make_org, make_user, use_smtp
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 11, 30)
@@ -66,10 +66,7 @@ def test_it_emails_staff_and_representatives_once_before_an_agreement_ends(
 
 
 def test_it_records_a_dead_smtp_server_and_retries_later(settings: object) -> None:
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"  # type: ignore[attr-defined]
-    settings.EMAIL_HOST = "127.0.0.1"  # type: ignore[attr-defined]
-    settings.EMAIL_PORT = free_port()  # type: ignore[attr-defined]  # nothing listens there
-    settings.EMAIL_TIMEOUT = 2  # type: ignore[attr-defined]
+    use_smtp(settings, free_port())  # nothing listens there
     make_user("curator@network.test", role=Role.STAFF)
     _expiring_agreement()
     report = services.send_agreement_reminders(day=TODAY)
@@ -84,10 +81,9 @@ def test_it_sends_the_reminder_once_the_server_is_back(
 ) -> None:
     make_user("curator@network.test", role=Role.STAFF)
     _expiring_agreement()
-    real_port = smtp_server.port
-    settings.EMAIL_PORT = free_port()  # type: ignore[attr-defined]
+    use_smtp(settings, free_port())
     assert services.send_agreement_reminders(day=TODAY).failed == 1
-    settings.EMAIL_PORT = real_port  # type: ignore[attr-defined]
+    use_smtp(settings, smtp_server.port)
     assert services.send_agreement_reminders(day=TODAY).sent == 1
     assert Reminder.objects.get().sent_at is not None
 

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -14,6 +15,7 @@ from .models import (
     Organisation,
     Person,
     RegisterEntry,
+    Reminder,
     ResourceGrant,
     Signatory,
 )
@@ -108,3 +110,17 @@ class AgreementAdmin(AuditedAdminMixin, TranslationStatusMixin, admin.ModelAdmin
     @admin.display(description=_("status"))
     def status(self, obj: Agreement) -> str:
         return str(STATUS_LABELS[obj.status_on(timezone.localdate())])
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    """Read-only: what was sent, what failed and why (SMTP errors are retried by the job)."""
+
+    list_display = ["kind", "object_id", "due_on", "sent_at", "attempts", "last_error"]
+    list_filter = ["kind", "sent_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
