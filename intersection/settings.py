@@ -95,7 +95,7 @@ if "DATABASE_URL" not in os.environ:
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and scheduler write at the same time: WAL journal and a busy timeout.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["CONN_MAX_AGE"] = 600  # persistent: the PRAGMAs run once per thread
     DATABASES["default"]["OPTIONS"] = {
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
@@ -236,6 +236,8 @@ if PRODUCTION:
 # --- Platform -------------------------------------------------------------------------------
 # Agreements and mandates: how many days before the end users are warned.
 AGREEMENT_EXPIRY_WARNING_DAYS = int(os.environ.get("AGREEMENT_EXPIRY_WARNING_DAYS", "60"))
+# The public directory's results are cached this many seconds (0: off). Edits show up after it.
+DIRECTORY_CACHE_SECONDS = int(os.environ.get("DIRECTORY_CACHE_SECONDS", "30"))
 MANDATE_REMINDER_DAYS = int(os.environ.get("MANDATE_REMINDER_DAYS", "60"))
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "intersection-demo")  # noqa: S105
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.core.cache import cache
 from django.test import Client
 
 from intersection.accounts.models import Role, User
@@ -25,8 +26,9 @@ PASSWORD = "a-long-test-password-42"
 
 
 @pytest.fixture(autouse=True)
-def _fast_hashing(settings: pytest.FixtureRequest) -> None:
+def _fast_hashing_and_fresh_cache(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
 
 
 def make_org(slug: str, kind: str = OrganisationKind.POLICE_ZONE, **fields: object) -> Organisation:

@@ -3,6 +3,7 @@
 import csv
 import io
 from datetime import date
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -60,7 +61,8 @@ def _queries(client: Client, url: str) -> int:
         "/board/",
     ],
 )
-def test_it_runs_the_same_number_of_queries_for_5_or_20_rows(url: str) -> None:
+def test_it_runs_the_same_number_of_queries_for_5_or_20_rows(url: str, settings: Any) -> None:
+    settings.DIRECTORY_CACHE_SECONDS = 0
     client = login(Client(), make_user("staff@example.org", role=Role.STAFF))
     _populate(5)
     few = _queries(client, url)
@@ -175,3 +177,21 @@ def test_it_serves_every_page_without_external_resources(client: Client) -> None
                 assert not target.startswith(("http://", "https://", "//")) or (
                     "testserver" in target
                 ), (url, target)
+
+
+def test_it_serves_repeated_directory_queries_from_the_cache(client: Client) -> None:
+    make_org("bxl", name_fr="Zone Bruxelles-Nord")
+    first = _queries(client, "/organisations/?kind=police_zone")
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get("/organisations/?kind=police_zone").content.decode()
+    assert "Zone Bruxelles-Nord" in page
+    assert len(ctx.captured_queries) < first
+    # Another language or another query is another entry.
+    dutch = client.get("/organisations/?kind=police_zone", headers={"accept-language": "nl"})
+    assert '<html lang="nl">' in dutch.content.decode()
+    assert "Zone Bruxelles-Nord" in dutch.content.decode()
+
+
+def test_it_does_not_cache_invalid_filters(client: Client) -> None:
+    assert client.get("/organisations/?kind=spaceship").status_code == 400
+    assert client.get("/organisations/?kind=spaceship").status_code == 400

@@ -72,15 +72,15 @@ class PersonOut(Schema):
         return None
 
     @staticmethod
-    def resolve_memberships(obj: Person) -> list[MembershipOut]:
+    def resolve_memberships(obj: Person) -> list[dict[str, Any]]:
         return [
-            MembershipOut(
-                organisation=m.organisation.slug,
-                title=m.title,
-                representative=m.is_representative,
-                starts_on=m.starts_on,
-                ends_on=m.ends_on,
-            )
+            {
+                "organisation": m.organisation.slug,
+                "title": m.title,
+                "representative": m.is_representative,
+                "starts_on": m.starts_on,
+                "ends_on": m.ends_on,
+            }
             for m in obj.current_memberships  # type: ignore[attr-defined]
         ]
 
@@ -178,7 +178,9 @@ def get_organisation(request: HttpRequest, slug: str) -> Organisation:
 @paginate(Pagination)
 def list_people(request: HttpRequest, organisation: str | None = None) -> object:
     policy.require(request, Capability.VIEW_PEOPLE)
-    people = Person.objects.order_by("last_name", "first_name", "pk")
+    people = Person.objects.only("first_name", "last_name", "email").order_by(
+        "last_name", "first_name", "pk"
+    )
     if organisation:
         org = get_object_or_404(Organisation, slug=organisation)
         people = people.filter(memberships__organisation=org).distinct()

@@ -80,7 +80,10 @@ class Organisation(models.Model):
         ordering = ["name_fr", "slug"]
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
-        indexes = [models.Index(fields=["kind", "country"])]
+        indexes = [
+            models.Index(fields=["kind", "country"]),
+            models.Index(fields=["name_fr", "slug"], name="organisation_directory_order"),
+        ]
 
     def __str__(self) -> str:
         return str(self.name) or self.slug

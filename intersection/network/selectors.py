@@ -1,5 +1,6 @@
 """Reads of the network module. Views, API and exports use these; none of them writes."""
 
+from collections.abc import Iterable
 from datetime import date
 
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -32,11 +33,7 @@ def organisation_directory(
     parent: Organisation | None = None,
     language: str = "",
 ) -> QuerySet[Organisation]:
-    organisations = Organisation.objects.select_related("parent").annotate(
-        people_count=Count(
-            "memberships", filter=current(day, "memberships__starts_on", "memberships__ends_on")
-        )
-    )
+    organisations = Organisation.objects.select_related("parent")
     if query:
         organisations = organisations.filter(
             Q(name_fr__icontains=query)
@@ -54,6 +51,18 @@ def organisation_directory(
     if language:
         organisations = organisations.filter(languages__icontains=language)
     return organisations.order_by("name_fr", "slug")
+
+
+def current_member_counts(organisations: Iterable[Organisation], day: date) -> dict[int, int]:
+    """Current members per organisation, for one page of organisations, in one query."""
+    ids = [organisation.pk for organisation in organisations]
+    rows = (
+        Membership.objects.filter(current(day), organisation_id__in=ids)
+        .values("organisation_id")
+        .annotate(people=Count("id"))
+        .values_list("organisation_id", "people")
+    )
+    return dict(rows)
 
 
 def parent_networks() -> QuerySet[Organisation]:
@@ -138,6 +147,15 @@ def current_memberships_prefetch(day: date) -> Prefetch:
     """Each person's current memberships, with organisation, into `current_memberships`."""
     return Prefetch(
         "memberships",
-        queryset=Membership.objects.filter(current(day)).select_related("organisation"),
+        queryset=Membership.objects.filter(current(day))
+        .select_related("organisation")
+        .only(
+            "person_id",
+            "title",
+            "is_representative",
+            "starts_on",
+            "ends_on",
+            "organisation__slug",
+        ),
         to_attr="current_memberships",
     )

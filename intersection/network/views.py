@@ -1,6 +1,13 @@
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 from intersection.core import audit
 
@@ -13,12 +20,13 @@ from .policy import Capability
 PAGE_SIZE = 25
 
 
-def directory(request: HttpRequest) -> HttpResponse:
-    policy.require(request, Capability.VIEW_DIRECTORY)
+def _directory_results(request: HttpRequest) -> tuple[str, bool]:
+    """The filters, table and pagination of the directory as HTML, and whether input was valid."""
+    day = policy.today()
     form = DirectoryFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     organisations = selectors.organisation_directory(
-        day=policy.today(),
+        day=day,
         query=filters.get("q", ""),
         kind=filters.get("kind", ""),
         country=filters.get("country", ""),
@@ -26,11 +34,32 @@ def directory(request: HttpRequest) -> HttpResponse:
         language=filters.get("language", ""),
     )
     page = Paginator(organisations, PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = selectors.current_member_counts(page.object_list, day)
+    rows = [(organisation, counts.get(organisation.pk, 0)) for organisation in page]
+    html = render_to_string(
+        "network/directory_results.html", {"form": form, "page": page, "rows": rows}, request
+    )
+    return html, not form.errors
+
+
+def directory(request: HttpRequest) -> HttpResponse:
+    """Public directory. Its results are the same for every visitor, so they are cached
+    briefly per language, day and query (settings.DIRECTORY_CACHE_SECONDS)."""
+    policy.require(request, Capability.VIEW_DIRECTORY)
+    query = sorted(request.GET.lists())
+    digest = hashlib.sha256(repr(query).encode()).hexdigest()[:32]
+    key = f"directory:{get_language()}:{policy.today().isoformat()}:{digest}"
+    html = cache.get(key)
+    valid = True
+    if html is None:
+        html, valid = _directory_results(request)
+        if valid and settings.DIRECTORY_CACHE_SECONDS:
+            cache.set(key, html, settings.DIRECTORY_CACHE_SECONDS)
     return render(
         request,
         "network/directory.html",
-        {"form": form, "page": page},
-        status=400 if form.errors else 200,
+        {"results": mark_safe(html)},  # noqa: S308 - our own rendered template
+        status=200 if valid else 400,
     )
 
 
