@@ -125,3 +125,17 @@ def test_it_never_answers_5xx_to_generated_requests(
         response = case.call(headers=headers)
         assert response.status_code < 500, (case.path, case.query, response.text[:500])
         case.validate_response(response, checks=[schemathesis.checks.not_a_server_error])
+
+
+def test_it_bounds_page_sizes_with_a_clear_error(client: Client) -> None:
+    response = client.get("/api/organisations", {"limit": 1000})
+    assert response.status_code == 422
+    assert "limit" in str(response.json()["detail"])
+    people = client.get("/api/people", {"offset": -1}, headers=_bearer())
+    assert people.status_code == 422
+
+
+def test_it_documents_the_directory_filters_in_the_schema(client: Client) -> None:
+    operation = client.get("/api/openapi.json").json()["paths"]["/api/organisations"]["get"]
+    names = {parameter["name"] for parameter in operation["parameters"]}
+    assert {"q", "kind", "country", "parent", "language", "limit", "offset"} <= names

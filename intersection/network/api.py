@@ -1,15 +1,19 @@
 """JSON API of the network module: organisations, people (as allowed), agreements."""
 
+import json
 from datetime import date
 from typing import Any
 
-from django.http import Http404, HttpRequest
+from django.conf import settings
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
 from intersection.accounts.api_auth import TOKEN_OR_SESSION, TOKEN_SESSION_OR_ANONYMOUS
 from intersection.core.api_pagination import Pagination
+from intersection.core.caching import public_results_key
 from intersection.core.i18n import localized
 
 from . import policy, selectors
@@ -132,31 +136,55 @@ def _agreement_out(agreement: Agreement, day: date) -> AgreementOut:
     )
 
 
+class DirectoryFilters(Schema):
+    q: str = Field("", max_length=100, description="Text in a name or region.")
+    kind: OrganisationKind | None = None
+    country: Country | None = None
+    parent: str | None = Field(None, max_length=80, description="Slug of the parent network.")
+    language: str = Field("", max_length=8, description="Working language, e.g. nl.")
+
+
+class OrganisationPage(Schema):
+    items: list[OrganisationOut]
+    count: int
+
+
 @router.get(
     "/organisations",
-    response=list[OrganisationOut],
+    response={200: OrganisationPage, 404: ErrorOut},
     auth=TOKEN_SESSION_OR_ANONYMOUS,
     summary="Directory of organisations",
 )
-@paginate(Pagination)
 def list_organisations(
     request: HttpRequest,
-    q: str = "",
-    kind: OrganisationKind | None = None,
-    country: Country | None = None,
-    parent: str | None = None,
-    language: str = "",
-) -> object:
+    filters: Query[DirectoryFilters],
+    page: Query[Pagination.Input],
+) -> HttpResponse:
+    """Public and the same for everyone: the JSON page is cached briefly, like the directory."""
     policy.require(request, Capability.VIEW_DIRECTORY)
-    parent_org = get_object_or_404(Organisation, slug=parent) if parent else None
-    return selectors.organisation_directory(
-        day=policy.today(),
-        query=q[:100],
-        kind=kind or "",
-        country=country or "",
-        parent=parent_org,
-        language=language[:8],
-    )
+    day = policy.today()
+    key = public_results_key("api-organisations", request, day)
+    body = cache.get(key)
+    if body is None:
+        parent = get_object_or_404(Organisation, slug=filters.parent) if filters.parent else None
+        organisations = selectors.organisation_directory(
+            day=day,
+            query=filters.q,
+            kind=filters.kind or "",
+            country=filters.country or "",
+            parent=parent,
+            language=filters.language,
+        )
+        items = organisations[page.offset : page.offset + page.limit]
+        body = json.dumps(
+            {
+                "items": [OrganisationOut.from_orm(o).model_dump(mode="json") for o in items],
+                "count": organisations.count(),
+            }
+        )
+        if settings.DIRECTORY_CACHE_SECONDS:
+            cache.set(key, body, settings.DIRECTORY_CACHE_SECONDS)
+    return HttpResponse(body, content_type="application/json")
 
 
 @router.get(

@@ -1,5 +1,3 @@
-import hashlib
-
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
@@ -7,9 +5,9 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, Stream
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
 
 from intersection.core import audit
+from intersection.core.caching import public_results_key
 
 from . import policy, selectors
 from .exports import register_csv_rows
@@ -46,9 +44,7 @@ def directory(request: HttpRequest) -> HttpResponse:
     """Public directory. Its results are the same for every visitor, so they are cached
     briefly per language, day and query (settings.DIRECTORY_CACHE_SECONDS)."""
     policy.require(request, Capability.VIEW_DIRECTORY)
-    query = sorted(request.GET.lists())
-    digest = hashlib.sha256(repr(query).encode()).hexdigest()[:32]
-    key = f"directory:{get_language()}:{policy.today().isoformat()}:{digest}"
+    key = public_results_key("directory", request, policy.today())
     html = cache.get(key)
     valid = True
     if html is None:
