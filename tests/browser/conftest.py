@@ -34,8 +34,11 @@ OFFICER_ATH = "officer.ath@demo.intersection.test"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Without Chromium, skip browser tests on a developer machine; in CI, fail loudly."""
     if os.path.exists(CHROMIUM):
         return
+    if os.environ.get("CI"):
+        raise pytest.UsageError(f"{CHROMIUM} is missing: .ci/run installs it (apt-get).")
     skip = pytest.mark.skip(reason=f"{CHROMIUM} is not installed")
     for item in items:
         if "browser" in item.keywords:
