@@ -239,6 +239,8 @@ AGREEMENT_EXPIRY_WARNING_DAYS = int(os.environ.get("AGREEMENT_EXPIRY_WARNING_DAY
 # The public directory's results are cached this many seconds (0: off). Edits show up after it.
 DIRECTORY_CACHE_SECONDS = int(os.environ.get("DIRECTORY_CACHE_SECONDS", "30"))
 MANDATE_REMINDER_DAYS = int(os.environ.get("MANDATE_REMINDER_DAYS", "60"))
+# Privacy by design: the audit log (including refused accesses) is kept this many days.
+AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "400"))
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "intersection-demo")  # noqa: S105
 
 LOGGING = {
@@ -257,4 +259,5 @@ LOGGING = {
 SCHEDULE = [
     ("agreement-reminders", "intersection.network.tasks.send_agreement_reminders", 24 * 3600),
     ("mandate-reminders", "intersection.network.tasks.send_mandate_reminders", 24 * 3600),
+    ("retention", "intersection.core.tasks.retention_prune", 24 * 3600),
 ]

@@ -120,6 +120,7 @@ def test_it_creates_and_revokes_tokens_from_the_security_page(client: Client) ->
     response = client.post("/accounts/security/", {"name": "Intranet"})
     secret = re.search(r"itk_[A-Za-z0-9_\-]+", response.content.decode())
     assert secret, "the new secret is shown once"
+    assert "no-store" in response["Cache-Control"]
     token = ApiToken.objects.get(user=user)
     assert client.get("/accounts/security/").content.decode().count(secret.group(0)) == 0
     client.post(f"/accounts/tokens/{token.pk}/revoke/")

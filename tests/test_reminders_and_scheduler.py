@@ -107,12 +107,12 @@ def test_it_reminds_a_board_member_before_the_mandate_ends(smtp_server: Mailbox)
 def test_it_enqueues_each_periodic_job_once_per_period() -> None:
     moment = timezone.now()
     first = scheduler.tick(moment)
-    assert sorted(first) == ["agreement-reminders", "mandate-reminders"]
+    assert sorted(first) == ["agreement-reminders", "mandate-reminders", "retention"]
     assert scheduler.tick(moment + timedelta(seconds=5)) == []
-    assert ScheduledRun.objects.count() == 2
+    assert ScheduledRun.objects.count() == 3
     assert all(run.task_result_id for run in ScheduledRun.objects.all())
     later = scheduler.tick(moment + timedelta(days=1))
-    assert sorted(later) == ["agreement-reminders", "mandate-reminders"]
+    assert sorted(later) == ["agreement-reminders", "mandate-reminders", "retention"]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -134,6 +134,20 @@ def test_it_runs_the_enqueued_reminder_task_through_the_task_backend(smtp_server
     scheduler.tick()
     call_command("db_worker", "--batch", "--interval", "0")
     results = DBTaskResult.objects.all()
-    assert results.count() == 2
+    assert results.count() == 3
     assert {r.status for r in results} == {"SUCCESSFUL"}
     assert any("SOON" in str(m["data"]) for m in smtp_server.messages)
+
+
+def test_it_deletes_audit_events_past_their_retention(settings: object) -> None:
+    from intersection.core import audit
+    from intersection.core.models import AuditEvent
+    from intersection.core.services import retention_prune
+
+    settings.AUDIT_RETENTION_DAYS = 10  # type: ignore[attr-defined]
+    old = audit.record(action="access.denied", object_repr="old")
+    AuditEvent.objects.filter(pk=old.pk).update(at=timezone.now() - timedelta(days=11))
+    recent = audit.record(action="access.denied", object_repr="recent")
+    report = retention_prune(now=timezone.now())
+    assert report.audit_events == 1
+    assert list(AuditEvent.objects.values_list("pk", flat=True)) == [recent.pk]

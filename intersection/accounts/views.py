@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
@@ -18,6 +19,7 @@ def _user(request: HttpRequest) -> User:
     return request.user
 
 
+@never_cache
 @login_required
 def security(request: HttpRequest) -> HttpResponse:
     """Sessions and API tokens of the signed-in user."""

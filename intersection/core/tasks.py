@@ -1,0 +1,18 @@
+"""Background jobs of the core package."""
+
+from dataclasses import asdict
+from typing import Any
+
+from django.core.management import call_command
+from django.tasks import task
+from django.utils import timezone
+
+from . import services
+
+
+@task()
+def retention_prune() -> dict[str, Any]:
+    """Daily: old audit events and scheduler slots, and task results finished 30+ days ago."""
+    report = asdict(services.retention_prune(now=timezone.now()))
+    call_command("prune_db_task_results", "--min-age-days", "30", "--queue-name", "*", verbosity=0)
+    return report
