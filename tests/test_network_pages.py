@@ -3,6 +3,7 @@
 import csv
 import io
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -195,3 +196,30 @@ def test_it_serves_repeated_directory_queries_from_the_cache(client: Client) -> 
 def test_it_does_not_cache_invalid_filters(client: Client) -> None:
     assert client.get("/organisations/?kind=spaceship").status_code == 400
     assert client.get("/organisations/?kind=spaceship").status_code == 400
+
+
+def test_it_refuses_a_signed_copy_that_is_not_a_pdf(client: Client) -> None:
+    from django.core.exceptions import ValidationError
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    agreement = make_agreement("PDF-1", parties=[make_org("a"), make_org("b")], grants={})
+    agreement.signed_pdf = SimpleUploadedFile("signed.pdf", b"<html>not a pdf</html>")
+    with pytest.raises(ValidationError) as error:
+        agreement.full_clean()
+    assert "signed_pdf" in error.value.message_dict
+
+
+def test_it_lets_only_the_parties_download_the_signed_copy(settings: Any, tmp_path: Path) -> None:
+    from django.core.files.base import ContentFile
+
+    settings.MEDIA_ROOT = tmp_path
+    zone, other = make_org("zone"), make_org("other")
+    agreement = make_agreement("PDF-2", parties=[make_org("net"), zone], grants={})
+    agreement.signed_pdf.save("signed.pdf", ContentFile(b"%PDF-1.7 signed"), save=True)
+    party_member = login(Client(), make_user("party@example.org", org=zone))
+    outsider = login(Client(), make_user("outsider@example.org", org=other))
+    response = party_member.get(f"/agreements/{agreement.pk}/signed.pdf")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"%PDF-")  # type: ignore[attr-defined]
+    assert outsider.get(f"/agreements/{agreement.pk}/signed.pdf").status_code == 403
+    assert AuditEvent.objects.filter(action="agreement.download").count() == 1

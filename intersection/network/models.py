@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from intersection.core.i18n import Translated
 
 from .status import AgreementDates, AgreementStatus, agreement_status, is_in_force, term_end
+from .validators import validate_pdf
 
 
 class Resource(models.TextChoices):
@@ -272,7 +273,7 @@ class Agreement(models.Model):
         _("signed copy (PDF)"),
         upload_to="agreements/",
         blank=True,
-        validators=[FileExtensionValidator(["pdf"])],
+        validators=[FileExtensionValidator(["pdf"]), validate_pdf],
     )
     notes = models.TextField(_("notes"), blank=True)
 

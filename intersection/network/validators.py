@@ -1,0 +1,13 @@
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.utils.translation import gettext_lazy as _
+
+
+def validate_pdf(upload: File) -> None:
+    """Accept only files that really are PDF documents (they start with %PDF-)."""
+    position = upload.tell() if hasattr(upload, "tell") else 0
+    upload.seek(0)
+    head = upload.read(5)
+    upload.seek(position)
+    if head != b"%PDF-":
+        raise ValidationError(_("This file is not a PDF document."), code="not_pdf")
