@@ -10,7 +10,7 @@ from django.test import Client
 from intersection.accounts.models import Role
 from intersection.core.models import AuditEvent
 from intersection.network import policy
-from intersection.network.models import Resource
+from intersection.network.models import Membership, Resource
 from intersection.network.policy import Capability
 
 from .conftest import login, make_agreement, make_org, make_user
@@ -207,3 +207,19 @@ def test_it_opens_the_register_to_a_current_board_member(client: Client) -> None
     )
     assert login(client, secretary).get("/organisations/network/register/").status_code == 200
     assert login(Client(), member).get("/organisations/network/register/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_it_ignores_a_beneficiary_that_is_not_a_party() -> None:
+    zone, party = make_org("zone"), make_org("party")
+    make_agreement(
+        "A-5",
+        parties=[make_org("net", kind="association"), party],
+        grants={Resource.MEDIA_WATCH: [zone]},
+        signed_on=date(2020, 1, 1),
+        starts_on=date(2020, 1, 1),
+    )
+    # Works for both the listed beneficiary and a party, but only the party signed.
+    user = make_user("double@example.org", org=zone)
+    Membership.objects.create(person=user.person, organisation=party)
+    assert not policy.allows(user, Resource.MEDIA_WATCH, on=TODAY)

@@ -93,11 +93,17 @@ def unlocked_resources(user: Any, on: date | None = None) -> set[Resource]:
     grants = (
         ResourceGrant.objects.filter(beneficiaries__in=orgs)
         .filter(Q(starts_on__isnull=True) | Q(starts_on__lte=day))
-        .filter(agreement__party_links__organisation_id__in=orgs)
         .select_related("agreement")
+        .prefetch_related("beneficiaries", "agreement__party_links")
         .distinct()
     )
-    unlocked = {Resource(grant.resource) for grant in grants if grant.agreement.is_in_force_on(day)}
+    unlocked = set()
+    for grant in grants:
+        parties = {link.organisation_id for link in grant.agreement.party_links.all()}
+        beneficiaries = {org.pk for org in grant.beneficiaries.all()}
+        # Only the people of a beneficiary that is itself a party, under an agreement in force.
+        if orgs & beneficiaries & parties and grant.agreement.is_in_force_on(day):
+            unlocked.add(Resource(grant.resource))
     cache[day] = unlocked
     return set(unlocked)
 
