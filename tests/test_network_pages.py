@@ -160,11 +160,16 @@ def test_it_exports_the_member_register_as_csv_and_audits_it(client: Client) -> 
     assert AuditEvent.objects.filter(action="register.export", actor=staff).exists()
 
 
-def test_it_shows_the_board_with_current_mandates(client: Client) -> None:
+def test_it_shows_the_board_with_current_mandates_in_rank_order(client: Client) -> None:
     load_demo()
     login(client, make_user("m@example.org"))
     page = client.get("/board/", headers={"accept-language": "en"}).content.decode()
-    assert "Vandenbroeck" in page and "President" in page
+    assert "Vandenbroeck" in page
+    president = page.index(">President<")
+    assert president < page.index(">Vice-president<") < page.index(">Treasurer<")
+    assert "/register/" not in page  # members without a board seat get no register link
+    staff = login(Client(), make_user("s@example.org", role=Role.STAFF))
+    assert "/organisations/reseau-belge/register/" in staff.get("/board/").content.decode()
 
 
 def test_it_serves_every_page_without_external_resources(client: Client) -> None:

@@ -3,13 +3,14 @@
 from collections.abc import Iterable
 from datetime import date
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
 
 from .models import (
     Agreement,
     AgreementParty,
     GoverningBody,
     Mandate,
+    MandateRole,
     Membership,
     Organisation,
     RegisterEntry,
@@ -118,12 +119,20 @@ def agreement_detail(pk: int) -> Agreement | None:
 def mandates(
     *, day: date, network: Organisation | None = None, organisation: Organisation | None = None
 ) -> QuerySet[Mandate]:
-    qs = Mandate.objects.filter(current(day)).select_related("person", "network", "representing")
+    rank = Case(
+        *[When(role=role, then=Value(i)) for i, role in enumerate(MandateRole.values)],
+        default=Value(99),
+    )
+    qs = (
+        Mandate.objects.filter(current(day))
+        .select_related("person", "network", "representing")
+        .annotate(rank=rank)
+    )
     if network is not None:
         qs = qs.filter(network=network)
     if organisation is not None:
         qs = qs.filter(Q(network=organisation) | Q(representing=organisation))
-    return qs.order_by("network__name_fr", "body", "role", "person__last_name")
+    return qs.order_by("network__name_fr", "body", "rank", "person__last_name")
 
 
 def board_networks(day: date) -> list[tuple[Organisation, dict[str, list[Mandate]]]]:

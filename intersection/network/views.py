@@ -71,6 +71,8 @@ def organisation_detail(request: HttpRequest, slug: str) -> HttpResponse:
         if policy.allows(user, Capability.VIEW_PEOPLE)
         else None,
         "show_contact": policy.allows(user, Capability.VIEW_CONTACT_DETAILS),
+        "may_view_register": policy.allows(user, Capability.VIEW_REGISTER, organisation)
+        and organisation.register_entries.exists(),
         "agreements": selectors.agreements_with_status(day=day, organisation=organisation)
         if policy.allows(user, Capability.VIEW_AGREEMENTS)
         else None,
@@ -132,10 +134,16 @@ def agreement_pdf(request: HttpRequest, pk: int) -> FileResponse:
 @policy.requires(Capability.VIEW_BOARD)
 def board(request: HttpRequest) -> HttpResponse:
     day = policy.today()
+    networks = selectors.board_networks(day)
+    registers = {
+        network.pk
+        for network, _bodies in networks
+        if policy.allows(request.user, Capability.VIEW_REGISTER, network)
+    }
     return render(
         request,
         "network/board.html",
-        {"networks": selectors.board_networks(day), "today": day},
+        {"networks": networks, "registers": registers, "today": day},
     )
 
 
