@@ -1,0 +1,18 @@
+"""A phone-sized screen: pages stay usable and accessible, nothing scrolls sideways."""
+
+import pytest
+from playwright.sync_api import Page
+
+from .conftest import OFFICER_BXL, log_in, visit
+
+pytestmark = pytest.mark.browser
+
+PAGE_IS_WIDER_THAN_SCREEN = "() => document.documentElement.scrollWidth > window.innerWidth + 1"
+
+
+@pytest.mark.parametrize("path", ["/organisations/", "/agreements/", "/board/"])
+def test_pages_fit_a_phone_screen(page: Page, path: str) -> None:
+    page.set_viewport_size({"width": 360, "height": 740})
+    log_in(page, OFFICER_BXL)
+    visit(page, path)
+    assert not page.evaluate(PAGE_IS_WIDER_THAN_SCREEN), f"{path} scrolls sideways on a phone"
