@@ -39,6 +39,29 @@ STATES: dict[str, tuple[dict[str, object], bool]] = {
         {"signed_on": date(2020, 1, 1), "starts_on": date(2020, 1, 1), "terminated_on": TODAY},
         False,
     ),
+    "five_years_elapsed": (
+        {"signed_on": date(2017, 10, 20), "starts_on": date(2017, 10, 20), "duration_years": 5},
+        False,
+    ),
+    "renewed_tacitly": (
+        {
+            "signed_on": date(2016, 10, 14),
+            "starts_on": date(2016, 11, 1),
+            "duration_years": 5,
+            "renewal": "tacit",
+        },
+        True,
+    ),
+    "notice_given_for_later": (
+        {
+            "signed_on": date(2016, 10, 14),
+            "starts_on": date(2016, 11, 1),
+            "duration_years": 5,
+            "renewal": "tacit",
+            "terminated_on": TODAY + 30 * D,
+        },
+        True,
+    ),
 }
 # Where the person works, relative to the agreement.
 ORGS = ["beneficiary", "party_not_beneficiary", "outsider", "no_organisation"]

@@ -87,8 +87,37 @@ def test_it_stops_renewing_once_terminated() -> None:
         terminated_on=date(2020, 1, 1),
         on=TODAY,
     )
-    assert end == date(2021, 10, 31)
+    assert end == date(2019, 12, 31)
 
 
 def test_it_moves_29_february_to_28() -> None:
     assert add_years(date(2024, 2, 29), 1) == date(2025, 2, 28)
+
+
+def test_it_keeps_a_renewed_agreement_in_force_until_a_future_termination() -> None:
+    # Notice given for 31 March 2027 on an agreement renewed tacitly since 2016.
+    dates_for = {
+        "starts_on": date(2016, 11, 1),
+        "ends_on": None,
+        "duration_years": 5,
+        "tacit_renewal": True,
+        "terminated_on": date(2027, 3, 31),
+    }
+    end = term_end(**dates_for, on=TODAY)  # type: ignore[arg-type]
+    assert end == date(2027, 3, 30)
+    dates = AgreementDates(date(2016, 10, 14), date(2016, 11, 1), end, date(2027, 3, 31))
+    assert is_in_force(dates, TODAY)
+    assert agreement_status(dates, TODAY, warning_days=60) == AgreementStatus.ACTIVE
+    assert not is_in_force(dates, date(2027, 3, 31))  # terminated on that day
+
+
+def test_it_renews_terms_of_the_first_terms_length_when_no_duration_is_given() -> None:
+    end = term_end(
+        starts_on=date(2024, 1, 15),
+        ends_on=date(2024, 12, 31),  # a first term of 352 days
+        duration_years=None,
+        tacit_renewal=True,
+        terminated_on=None,
+        on=date(2025, 6, 1),
+    )
+    assert end == date(2024, 12, 31) + (date(2024, 12, 31) - date(2024, 1, 14))

@@ -41,20 +41,39 @@ def term_end(
     """Last day of the term running on `on`; None when open-ended.
 
     The first term ends on `ends_on`, else on the day before start + duration. With tacit
-    renewal and no termination, terms of the same length follow one another.
+    renewal, terms of the same length follow one another until a termination: the termination
+    date is the first day without effect (a notice given today for a later date keeps access
+    until the day before).
     """
     if starts_on is None:
         return ends_on
-    first_end = ends_on
-    if first_end is None and duration_years:
-        first_end = add_years(starts_on, duration_years) - timedelta(days=1)
-    if first_end is None or not tacit_renewal or terminated_on is not None:
-        return first_end
-    years = duration_years or max(1, first_end.year - starts_on.year)
+    end = ends_on
+    if end is None and duration_years:
+        end = add_years(starts_on, duration_years) - timedelta(days=1)
+    if end is not None and tacit_renewal:
+        end = _renewed_end(starts_on, end, duration_years, until=on, terminated_on=terminated_on)
+    if terminated_on is not None:
+        last_day = terminated_on - timedelta(days=1)
+        end = last_day if end is None else min(end, last_day)
+    return end
+
+
+def _renewed_end(
+    starts_on: date,
+    first_end: date,
+    duration_years: int | None,
+    until: date,
+    terminated_on: date | None,
+) -> date:
+    """End of the term running on `until` (or at the termination) when terms follow tacitly."""
+    horizon = until if terminated_on is None else min(until, terminated_on)
     end, term = first_end, 1
-    while end < on:
+    while end < horizon:
         term += 1
-        end = add_years(starts_on, years * term) - timedelta(days=1)
+        if duration_years:
+            end = add_years(starts_on, duration_years * term) - timedelta(days=1)
+        else:  # same length as the first term, in days
+            end = starts_on + (first_end - starts_on + timedelta(days=1)) * term - timedelta(days=1)
     return end
 
 
