@@ -77,11 +77,20 @@ class Mailbox:
     host: str
     port: int
     messages: list[dict[str, object]] = field(default_factory=list)
+    rejected: set[str] = field(default_factory=set)  # addresses the server refuses (550)
 
 
 class _Handler:
     def __init__(self, box: Mailbox) -> None:
         self.box = box
+
+    async def handle_RCPT(  # noqa: N802
+        self, server: object, session: object, envelope: Any, address: str, options: object
+    ) -> str:
+        if address in self.box.rejected:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
         self.box.messages.append(

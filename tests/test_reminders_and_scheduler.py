@@ -1,6 +1,6 @@
 """Reminder emails through a real SMTP server; scheduler idempotency; a dead SMTP server."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -54,14 +54,14 @@ def test_it_emails_staff_and_representatives_once_before_an_agreement_ends(
     make_user("curator@network.test", role=Role.STAFF, preferred_language="en")
     _expiring_agreement()
     report = services.send_agreement_reminders(day=TODAY)
-    assert report.sent == 1
+    assert report.sent == 2
     recipients = sorted(r for m in smtp_server.messages for r in m["to"])  # type: ignore[attr-defined]
     assert recipients == ["chief@zone.test", "curator@network.test"]
     english = next(m for m in smtp_server.messages if "curator@network.test" in m["to"])  # type: ignore[operator]
     assert "EXP-1 ends in 20 days" in str(english["data"])
     # The next day's run sends nothing more.
     again = services.send_agreement_reminders(day=TODAY + timedelta(days=1))
-    assert again.sent == 0 and again.skipped == 1
+    assert again.sent == 0 and again.skipped == 2
     assert len(smtp_server.messages) == 2
 
 
@@ -70,10 +70,11 @@ def test_it_records_a_dead_smtp_server_and_retries_later(settings: object) -> No
     make_user("curator@network.test", role=Role.STAFF)
     _expiring_agreement()
     report = services.send_agreement_reminders(day=TODAY)
-    assert report.failed == 1 and report.sent == 0
-    reminder = Reminder.objects.get()
-    assert reminder.sent_at is None and reminder.attempts == 1
-    assert "ConnectionRefused" in reminder.last_error
+    assert report.failed == 2 and report.sent == 0
+    for reminder in Reminder.objects.all():
+        assert reminder.sent_at is None and reminder.attempts == 1
+        assert reminder.claimed_at is None  # released for the next run
+        assert "ConnectionRefused" in reminder.last_error
 
 
 def test_it_sends_the_reminder_once_the_server_is_back(
@@ -82,10 +83,37 @@ def test_it_sends_the_reminder_once_the_server_is_back(
     make_user("curator@network.test", role=Role.STAFF)
     _expiring_agreement()
     use_smtp(settings, free_port())
-    assert services.send_agreement_reminders(day=TODAY).failed == 1
+    assert services.send_agreement_reminders(day=TODAY).failed == 2
     use_smtp(settings, smtp_server.port)
-    assert services.send_agreement_reminders(day=TODAY).sent == 1
-    assert Reminder.objects.get().sent_at is not None
+    assert services.send_agreement_reminders(day=TODAY).sent == 2
+    assert not Reminder.objects.filter(sent_at=None).exists()
+
+
+def test_it_sends_each_recipient_one_message_when_another_address_is_refused(
+    smtp_server: Mailbox,
+) -> None:
+    make_user("curator@network.test", role=Role.STAFF)
+    _expiring_agreement()
+    smtp_server.rejected.add("curator@network.test")
+    for offset in range(3):  # three daily runs
+        services.send_agreement_reminders(day=TODAY + timedelta(days=offset))
+    delivered = [r for m in smtp_server.messages for r in m["to"]]  # type: ignore[attr-defined]
+    assert delivered == ["chief@zone.test"]
+    refused = Reminder.objects.get(recipient="curator@network.test")
+    assert refused.sent_at is None and refused.attempts == 3
+    assert "550" in refused.last_error
+
+
+def test_it_does_not_send_a_reminder_another_worker_is_sending(smtp_server: Mailbox) -> None:
+    _expiring_agreement()
+    first = services._claim("agreement.expiry", 1, TODAY, "chief@zone.test")
+    assert first is not None
+    assert services._claim("agreement.expiry", 1, TODAY, "chief@zone.test") is None
+    # A claim left by a worker that crashed mid-send is taken again after the timeout.
+    Reminder.objects.filter(pk=first.pk).update(
+        claimed_at=timezone.now() - services.CLAIM_TIMEOUT - timedelta(minutes=1)
+    )
+    assert services._claim("agreement.expiry", 1, TODAY, "chief@zone.test") is not None
 
 
 def test_it_reminds_a_board_member_before_the_mandate_ends(smtp_server: Mailbox) -> None:
@@ -99,13 +127,13 @@ def test_it_reminds_a_board_member_before_the_mandate_ends(smtp_server: Mailbox)
         starts_on=date(2023, 1, 1),
         ends_on=TODAY + timedelta(days=30),
     )
-    assert services.send_mandate_reminders(day=TODAY).sent == 1
+    assert services.send_mandate_reminders(day=TODAY).sent == 1  # no staff account here
     assert smtp_server.messages[0]["to"] == ["ana@board.test"]
     assert services.send_mandate_reminders(day=TODAY).sent == 0
 
 
 def test_it_enqueues_each_periodic_job_once_per_period() -> None:
-    moment = timezone.now()
+    moment = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
     first = scheduler.tick(moment)
     assert sorted(first) == ["agreement-reminders", "mandate-reminders", "retention"]
     assert scheduler.tick(moment + timedelta(seconds=5)) == []
@@ -151,3 +179,12 @@ def test_it_deletes_audit_events_past_their_retention(settings: object) -> None:
     report = retention_prune(now=timezone.now())
     assert report.audit_events == 1
     assert list(AuditEvent.objects.values_list("pk", flat=True)) == [recent.pk]
+
+
+def test_it_keeps_scheduling_other_jobs_when_one_cannot_be_enqueued(settings: object) -> None:
+    settings.SCHEDULE = [  # type: ignore[attr-defined]
+        ("broken", "intersection.network.tasks.does_not_exist", 3600),
+        ("mandate-reminders", "intersection.network.tasks.send_mandate_reminders", 3600),
+    ]
+    assert scheduler.tick() == ["mandate-reminders"]
+    assert not ScheduledRun.objects.filter(job="broken").exists()  # retried next pass

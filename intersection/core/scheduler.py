@@ -49,6 +49,11 @@ def tick(now: datetime | None = None) -> list[str]:
                 run.save(update_fields=["task_result_id"])
         except IntegrityError:
             continue  # another scheduler took this slot
+        except Exception:
+            # One broken job (bad path, database briefly locked…) must not stop the others,
+            # nor the scheduler: the slot was rolled back and is tried again next pass.
+            logger.exception("could not enqueue %s (slot %s)", job.name, slot)
+            continue
         logger.info("enqueued %s (slot %s) as %s", job.name, slot, result.id)
         enqueued.append(job.name)
     return enqueued

@@ -367,19 +367,25 @@ class ResourceGrant(models.Model):
 
 
 class Reminder(models.Model):
-    """One reminder email about one object and one due date: sent at most once."""
+    """One reminder email to one recipient about one object and due date: sent at most once."""
 
-    kind = models.CharField(max_length=32)
-    object_id = models.PositiveBigIntegerField()
-    due_on = models.DateField()
-    sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
+    kind = models.CharField(_("kind"), max_length=32)
+    object_id = models.PositiveBigIntegerField(_("object"))
+    due_on = models.DateField(_("due on"))
+    recipient = models.EmailField(_("recipient"))
+    claimed_at = models.DateTimeField(_("being sent since"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
 
     class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
         constraints = [
-            models.UniqueConstraint(fields=["kind", "object_id", "due_on"], name="reminder_once")
+            models.UniqueConstraint(
+                fields=["kind", "object_id", "due_on", "recipient"], name="reminder_once"
+            )
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.object_id} {self.due_on}"
+        return f"{self.kind} {self.object_id} {self.due_on} {self.recipient}"

@@ -3,6 +3,7 @@
 import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -64,40 +65,82 @@ def _unique(recipients: list[Recipient]) -> list[Recipient]:
     return list(seen.values())
 
 
-def _claim(kind: str, object_id: int, due_on: date) -> Reminder | None:
-    """The reminder row for this due date, unless already sent or given up on."""
+CLAIM_TIMEOUT = timedelta(hours=1)
+
+
+def _claim(kind: str, object_id: int, due_on: date, recipient: str) -> Reminder | None:
+    """Take the reminder for one recipient and due date, unless it was sent, given up on, or
+    is being sent by another worker right now. The claim is one atomic UPDATE; a claim older
+    than CLAIM_TIMEOUT (a worker that crashed mid-send) can be taken again."""
+    key: dict[str, Any] = {
+        "kind": kind,
+        "object_id": object_id,
+        "due_on": due_on,
+        "recipient": recipient,
+    }
     try:
         with transaction.atomic():
-            reminder, _created = Reminder.objects.get_or_create(
-                kind=kind, object_id=object_id, due_on=due_on
-            )
+            reminder, _created = Reminder.objects.get_or_create(**key)
     except IntegrityError:  # another worker created it at the same moment
-        reminder = Reminder.objects.get(kind=kind, object_id=object_id, due_on=due_on)
-    if reminder.sent_at is not None or reminder.attempts >= MAX_REMINDER_ATTEMPTS:
+        reminder = Reminder.objects.get(**key)
+    now = timezone.now()
+    taken = (
+        Reminder.objects.filter(
+            pk=reminder.pk, sent_at__isnull=True, attempts__lt=MAX_REMINDER_ATTEMPTS
+        )
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT))
+        .update(claimed_at=now)
+    )
+    if not taken:
         return None
+    reminder.refresh_from_db()
     return reminder
 
 
-def _send(
-    reminder: Reminder, template: str, context: dict[str, object], recipients: list[Recipient]
+def _send_one(
+    reminder: Reminder, template: str, context: dict[str, object], recipient: Recipient
 ) -> bool:
-    """Send one message per recipient in their language; record the outcome on the reminder."""
+    """Send the message to one recipient in their language; record the outcome."""
     try:
-        for recipient in recipients:
-            with translation.override(recipient.language):
-                subject = render_to_string(f"{template}-subject.txt", context).strip()
-                body = render_to_string(f"{template}-body.txt", context)
-            EmailMessage(subject=subject, body=body, to=[recipient.email]).send()
+        with translation.override(recipient.language):
+            subject = render_to_string(f"{template}-subject.txt", context).strip()
+            body = render_to_string(f"{template}-body.txt", context)
+        EmailMessage(subject=subject, body=body, to=[recipient.email]).send()
     except Exception as error:  # noqa: BLE001 - any mail failure is recorded and retried
         Reminder.objects.filter(pk=reminder.pk).update(
-            attempts=reminder.attempts + 1, last_error=f"{type(error).__name__}: {error}"[:1000]
+            attempts=reminder.attempts + 1,
+            last_error=f"{type(error).__name__}: {error}"[:1000],
+            claimed_at=None,
         )
-        logger.warning("reminder %s not sent: %s", reminder, error)
+        reminder.last_error = f"{type(error).__name__}: {error}"
+        logger.warning("reminder %s to %s not sent: %s", reminder, recipient.email, error)
         return False
     Reminder.objects.filter(pk=reminder.pk).update(
         sent_at=timezone.now(), attempts=reminder.attempts + 1, last_error=""
     )
     return True
+
+
+def _remind(
+    report: ReminderReport,
+    *,
+    kind: str,
+    object_id: int,
+    due_on: date,
+    recipients: list[Recipient],
+    template: str,
+    context: dict[str, object],
+) -> None:
+    """One message per recipient, each sent at most once whatever happens to the others."""
+    for recipient in _unique(recipients):
+        reminder = _claim(kind, object_id, due_on, recipient.email.lower())
+        if reminder is None:
+            report.skipped += 1
+        elif _send_one(reminder, template, context, recipient):
+            report.sent += 1
+        else:
+            report.failed += 1
+            report.errors.append(reminder.last_error)
 
 
 def send_agreement_reminders(*, day: date) -> ReminderReport:
@@ -111,24 +154,22 @@ def send_agreement_reminders(*, day: date) -> ReminderReport:
             continue
         end = agreement.end_as_of(day)
         assert end is not None
-        reminder = _claim("agreement.expiry", agreement.pk, end)
-        if reminder is None:
-            report.skipped += 1
-            continue
         party_ids = [link.organisation_id for link in agreement.party_links.all()]
-        recipients = _unique(_staff_recipients() + _representatives(party_ids, day))
-        context = {
-            "agreement": agreement,
-            "end": end,
-            "days_left": (end - day).days,
-            "parties": [link.organisation for link in agreement.party_links.all()],
-            "url": f"{settings.SITE_URL}/agreements/{agreement.pk}/",
-        }
-        if _send(reminder, "network/emails/agreement-expiry", context, recipients):
-            report.sent += 1
-        else:
-            report.failed += 1
-            report.errors.append(reminder.last_error)
+        _remind(
+            report,
+            kind="agreement.expiry",
+            object_id=agreement.pk,
+            due_on=end,
+            recipients=_staff_recipients() + _representatives(party_ids, day),
+            template="network/emails/agreement-expiry",
+            context={
+                "agreement": agreement,
+                "end": end,
+                "days_left": (end - day).days,
+                "parties": [link.organisation for link in agreement.party_links.all()],
+                "url": f"{settings.SITE_URL}/agreements/{agreement.pk}/",
+            },
+        )
     return report
 
 
@@ -143,24 +184,23 @@ def send_mandate_reminders(*, day: date) -> ReminderReport:
     )
     for mandate in ending:
         assert mandate.ends_on is not None
-        reminder = _claim("mandate.end", mandate.pk, mandate.ends_on)
-        if reminder is None:
-            report.skipped += 1
-            continue
         recipients = _staff_recipients()
         person = mandate.person
         holder_email = person.email or (person.user.email if person.user else "")
         if holder_email:
             language = (person.user.preferred_language if person.user else "") or "fr"
             recipients.append(Recipient(holder_email, language))
-        context = {
-            "mandate": mandate,
-            "days_left": (mandate.ends_on - day).days,
-            "url": f"{settings.SITE_URL}/board/",
-        }
-        if _send(reminder, "network/emails/mandate-end", context, _unique(recipients)):
-            report.sent += 1
-        else:
-            report.failed += 1
-            report.errors.append(reminder.last_error)
+        _remind(
+            report,
+            kind="mandate.end",
+            object_id=mandate.pk,
+            due_on=mandate.ends_on,
+            recipients=recipients,
+            template="network/emails/mandate-end",
+            context={
+                "mandate": mandate,
+                "days_left": (mandate.ends_on - day).days,
+                "url": f"{settings.SITE_URL}/board/",
+            },
+        )
     return report
