@@ -114,7 +114,7 @@ def token_header(db: None) -> Iterator[dict[str, str]]:
 
 @schema.parametrize()
 @settings(
-    max_examples=25,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -139,3 +139,18 @@ def test_it_documents_the_directory_filters_in_the_schema(client: Client) -> Non
     operation = client.get("/api/openapi.json").json()["paths"]["/api/organisations"]["get"]
     names = {parameter["name"] for parameter in operation["parameters"]}
     assert {"q", "kind", "country", "parent", "language", "limit", "offset"} <= names
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/organisations?q=a%00b",
+        "/api/organisations?parent=x%00",
+        "/api/organisations/zone%00",
+        "/organisations/?q=%00",
+    ],
+)
+def test_it_answers_400_to_nul_characters_on_every_database(client: Client, url: str) -> None:
+    response = client.get(url, headers={"accept-language": "en"})
+    assert response.status_code == 400
+    assert "NUL" in response.content.decode()

@@ -120,3 +120,97 @@ def test_it_loads_the_demo_data_idempotently() -> None:
     )
     signed = Agreement.objects.get(reference="QC-BXL-2016").signed_on
     assert signed is not None and (signed.year, signed.month) == (2016, 10)
+
+
+def _formset(prefix: str, rows: list[dict[str, str]], initial: int) -> dict[str, str]:
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+    for i, row in enumerate(rows):
+        data.update({f"{prefix}-{i}-{key}": value for key, value in row.items()})
+    return data
+
+
+def test_it_records_resources_unlocked_inline_in_the_back_office(client: Client) -> None:
+    load_demo()
+    agreement = Agreement.objects.get(reference="BE-MONT-2025")
+    links = list(agreement.party_links.all())
+    grants = list(agreement.grants.all())
+    zone = Organisation.objects.get(slug="zone-montgomery")
+    login(client, make_user("root@example.org", role=Role.ADMIN))
+    pk = str(agreement.pk)
+    data = {
+        "reference": agreement.reference,
+        "title_fr": agreement.title_fr,
+        "kind": agreement.kind,
+        "signed_on": "2025-03-03",
+        "starts_on": "2025-03-03",
+        "ends_on": "2028-03-02",
+        "renewal": agreement.renewal,
+        **_formset(
+            "party_links",
+            [{"id": str(p.pk), "agreement": pk, "organisation": str(p.organisation_id)}
+             for p in links],
+            len(links),
+        ),
+        **_formset(
+            "grants",
+            [
+                *[
+                    {"id": str(g.pk), "agreement": str(agreement.pk), "resource": g.resource,
+                     "starts_on": g.starts_on.isoformat() if g.starts_on else "",
+                     "beneficiaries": str(zone.pk)}
+                    for g in grants
+                ],
+                {"agreement": str(agreement.pk), "resource": "media_watch",
+                 "beneficiaries": str(zone.pk)},
+            ],
+            len(grants),
+        ),
+    }  # fmt: skip
+    # The signatories are sent back unchanged.
+    signatories = list(agreement.signatories.all())
+    data.update(
+        _formset(
+            "signatories",
+            [
+                {"id": str(s.pk), "agreement": pk, "organisation": str(s.organisation_id),
+                 "name": s.name, "title": s.title}
+                for s in signatories
+            ],
+            len(signatories),
+        )
+    )  # fmt: skip
+    response = client.post(f"/admin/network/agreement/{agreement.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    event = AuditEvent.objects.get(action="agreement.change")
+    before = {g["resource"] for g in event.before["resourcegrant_set"]}  # type: ignore[index]
+    after = {g["resource"] for g in event.after["resourcegrant_set"]}  # type: ignore[index]
+    assert after - before == {"media_watch"}
+    new_grant = next(g for g in event.after["resourcegrant_set"] if g["resource"] == "media_watch")  # type: ignore[index]
+    assert new_grant["beneficiaries"] == [zone.pk]
+
+
+def test_it_records_bulk_deletions_in_the_back_office(client: Client) -> None:
+    from intersection.network.models import Person
+
+    doomed = [Person.objects.create(first_name="X", last_name=f"Y{i}") for i in range(2)]
+    login(client, make_user("root@example.org", role=Role.ADMIN))
+    response = client.post(
+        "/admin/network/person/",
+        {"action": "delete_selected", "_selected_action": [p.pk for p in doomed], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert AuditEvent.objects.filter(action="person.delete").count() == 2
+    assert not Person.objects.filter(pk__in=[p.pk for p in doomed]).exists()
+
+
+def test_it_never_puts_secrets_in_the_audit_log() -> None:
+    from intersection.core import audit
+
+    user = make_user("someone@example.org")
+    data = audit.snapshot(user)
+    assert "password" not in data and "security_stamp" not in data

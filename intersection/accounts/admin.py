@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from intersection.core import audit
 from intersection.core.admin import AuditedAdminMixin
 
 from .models import ApiToken, User
@@ -39,9 +41,18 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
     )
     readonly_fields = ["last_login", "date_joined"]
 
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            user = User.objects.get(pk=id)
+            audit.record(action="user.password_set_by_admin", obj=user, request=request)
+        return response
+
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "user", "key_prefix", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["revoked_at"]
     readonly_fields = ["user", "key_prefix", "key_hash", "created_at", "last_used_at"]

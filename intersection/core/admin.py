@@ -1,8 +1,9 @@
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib import admin
 from django.db import models
 from django.forms import ModelForm
+from django.forms.models import _get_foreign_key
 from django.http import HttpRequest
 
 from . import audit
@@ -10,31 +11,54 @@ from .models import AuditEvent, ScheduledRun
 
 
 class AuditedAdminMixin:
-    """Back-office writes land in the audit log with their before/after values."""
+    """Back-office writes land in the audit log with their before/after values, including
+    the rows edited inline (parties, grants, memberships…) and many-to-many links."""
+
+    inlines: ClassVar[Any]
+
+    def _deep_snapshot(self, obj: models.Model) -> dict[str, Any]:
+        data = audit.snapshot(obj)
+        for inline in self.inlines:
+            fk = _get_foreign_key(type(obj), inline.model, fk_name=inline.fk_name)
+            rows = inline.model._default_manager.filter(**{fk.name: obj}).order_by("pk")
+            data[f"{inline.model._meta.model_name}_set"] = [audit.snapshot(row) for row in rows]
+        return data
 
     def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
-        before = None
-        if change and obj.pk:
-            previous = type(obj)._default_manager.filter(pk=obj.pk).first()
-            before = audit.snapshot(previous) if previous else None
+        previous = type(obj)._default_manager.filter(pk=obj.pk).first() if change else None
+        request._audit_before = self._deep_snapshot(previous) if previous else None  # type: ignore[attr-defined]
         super().save_model(request, obj, form, change)  # type: ignore[misc]
-        action = f"{obj._meta.model_name}.{'change' if change else 'create'}"
+
+    def save_related(
+        self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool
+    ) -> None:
+        super().save_related(request, form, formsets, change)  # type: ignore[misc]
+        obj = form.instance
         audit.record(
-            action=action, obj=obj, before=before, after=audit.snapshot(obj), request=request
+            action=f"{obj._meta.model_name}.{'change' if change else 'create'}",
+            obj=obj,
+            before=getattr(request, "_audit_before", None),
+            after=self._deep_snapshot(obj),
+            request=request,
         )
 
     def delete_model(self, request: HttpRequest, obj: models.Model) -> None:
-        before = audit.snapshot(obj)
-        label = str(obj)
-        model_name = obj._meta.model_name
-        audit.record(
-            action=f"{model_name}.delete",
-            obj=obj,
-            before=before,
-            request=request,
-            object_repr=label,
-        )
+        self._record_delete(request, obj)
         super().delete_model(request, obj)  # type: ignore[misc]
+
+    def delete_queryset(self, request: HttpRequest, queryset: models.QuerySet[Any]) -> None:
+        for obj in queryset:
+            self._record_delete(request, obj)
+        super().delete_queryset(request, queryset)  # type: ignore[misc]
+
+    def _record_delete(self, request: HttpRequest, obj: models.Model) -> None:
+        audit.record(
+            action=f"{obj._meta.model_name}.delete",
+            obj=obj,
+            before=self._deep_snapshot(obj),
+            request=request,
+            object_repr=str(obj),
+        )
 
 
 @admin.register(AuditEvent)

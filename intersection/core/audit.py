@@ -25,14 +25,22 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def snapshot(instance: models.Model, exclude: Iterable[str] = ("password",)) -> dict[str, Any]:
-    """The concrete field values of a model instance, JSON-ready, for before/after records."""
+SECRET_FIELDS = ("password", "security_stamp", "key_hash")
+
+
+def snapshot(instance: models.Model, exclude: Iterable[str] = SECRET_FIELDS) -> dict[str, Any]:
+    """Field values of a model instance (many-to-many as sorted ids), JSON-ready, for
+    before/after records. Secrets are left out."""
     skipped = set(exclude)
-    return {
+    data = {
         field.attname: _json_value(getattr(instance, field.attname))
         for field in instance._meta.concrete_fields
         if field.attname not in skipped
     }
+    if instance.pk is not None:
+        for field in instance._meta.many_to_many:
+            data[field.name] = sorted(getattr(instance, field.name).values_list("pk", flat=True))
+    return data
 
 
 def client_address(request: HttpRequest | None) -> str | None:

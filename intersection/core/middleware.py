@@ -1,8 +1,9 @@
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 
 class UserLanguageMiddleware:
@@ -39,3 +40,22 @@ class UserLanguageMiddleware:
                 httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
             )
         return response
+
+
+class RejectNulCharactersMiddleware:
+    """Answer 400 to a path or query string containing a NUL character.
+
+    PostgreSQL text cannot hold NUL, so such input would otherwise fail deep in a query
+    (a 500) on PostgreSQL while SQLite accepts it. Forms already refuse it in bodies.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        query = request.META.get("QUERY_STRING", "")
+        if "\x00" in request.path or "%00" in query or "\x00" in query:
+            return HttpResponseBadRequest(
+                _("The address contains a NUL character."), content_type="text/plain"
+            )
+        return self.get_response(request)
