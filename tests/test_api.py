@@ -154,3 +154,29 @@ def test_it_answers_400_to_nul_characters_on_every_database(client: Client, url:
     response = client.get(url, headers={"accept-language": "en"})
     assert response.status_code == 400
     assert "NUL" in response.content.decode()
+
+
+def test_it_lists_only_current_members_of_an_organisation(client: Client) -> None:
+    from datetime import date
+
+    from intersection.network.models import Membership, Person
+
+    zone = make_org("zone")
+    current = Person.objects.create(first_name="Now", last_name="Here")
+    former = Person.objects.create(first_name="Long", last_name="Gone")
+    Membership.objects.create(person=current, organisation=zone)
+    Membership.objects.create(
+        person=former, organisation=zone, starts_on=date(2010, 1, 1), ends_on=date(2015, 1, 1)
+    )
+    page = client.get("/api/people?organisation=zone", headers=_bearer()).json()
+    assert [person["last_name"] for person in page["items"]] == ["Here"]
+
+
+def test_it_tells_a_member_which_resources_their_agreements_unlock(client: Client) -> None:
+    load_demo()
+    from intersection.accounts.models import User
+
+    officer = User.objects.get(email="officer.bxl@demo.intersection.test")
+    _token, secret = services.token_create(user=officer, name="t")
+    me = client.get("/api/me", headers={"authorization": f"Bearer {secret}"}).json()
+    assert me["resources"] == ["media_watch", "newsletters"]

@@ -42,9 +42,19 @@ def test_it_sends_security_headers_and_a_nonce_based_csp(client: Client) -> None
 
 
 def test_it_refuses_to_start_in_production_with_the_default_secret_key() -> None:
-    result = _manage("check", PRODUCTION="1", SECRET_KEY="")
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={**env, "DATABASE_URL": "sqlite:///:memory:", "PRODUCTION": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+    short = _manage("check", PRODUCTION="1", SECRET_KEY="too-short")
+    assert short.returncode != 0
 
 
 def test_it_passes_the_deployment_checklist_in_production_mode() -> None:

@@ -17,7 +17,7 @@ from intersection.core.caching import public_results_key
 from intersection.core.i18n import localized
 
 from . import policy, selectors
-from .models import Agreement, Country, Organisation, OrganisationKind, Person
+from .models import Agreement, Country, Membership, Organisation, OrganisationKind, Person
 from .policy import Capability
 from .status import AgreementStatus
 
@@ -211,7 +211,10 @@ def list_people(request: HttpRequest, organisation: str | None = None) -> object
     )
     if organisation:
         org = get_object_or_404(Organisation, slug=organisation)
-        people = people.filter(memberships__organisation=org).distinct()
+        current_members = Membership.objects.filter(
+            selectors.current(policy.today()), organisation=org
+        ).values("person_id")
+        people = people.filter(pk__in=current_members)
     return people.prefetch_related(selectors.current_memberships_prefetch(policy.today()))
 
 

@@ -1,3 +1,5 @@
+import logging
+
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
@@ -16,6 +18,7 @@ from .models import Agreement, Organisation
 from .policy import Capability
 
 PAGE_SIZE = 25
+logger = logging.getLogger(__name__)
 
 
 def _directory_results(request: HttpRequest) -> tuple[str, bool]:
@@ -122,9 +125,14 @@ def agreement_pdf(request: HttpRequest, pk: int) -> FileResponse:
     policy.require(request, Capability.DOWNLOAD_AGREEMENT, agreement)
     if not agreement.signed_pdf:
         raise Http404
+    try:
+        stream = agreement.signed_pdf.open("rb")
+    except FileNotFoundError:
+        logger.error("signed copy of agreement %s missing: %s", agreement.pk, agreement.signed_pdf)
+        raise Http404 from None
     audit.record(action="agreement.download", obj=agreement, request=request)
     return FileResponse(
-        agreement.signed_pdf.open("rb"),
+        stream,
         as_attachment=True,
         filename=f"{agreement.reference}.pdf",
         content_type="application/pdf",
