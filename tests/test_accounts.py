@@ -143,3 +143,12 @@ def test_it_rejects_an_empty_token_name_with_a_message(client: Client) -> None:
     assert response.status_code == 400
     assert "This field is required" in response.content.decode()
     assert ApiToken.objects.count() == 0
+
+
+def test_it_ties_help_and_errors_to_their_field_for_screen_readers(client: Client) -> None:
+    login(client, make_user("client@example.org"))
+    page = client.post("/accounts/security/", {"name": ""}).content.decode()
+    described = re.search(r'<input[^>]*name="name"[^>]*aria-describedby="([^"]+)"', page)
+    assert described, "the field names its help and error"
+    for element_id in described.group(1).split():
+        assert page.count(f'id="{element_id}"') == 1, element_id

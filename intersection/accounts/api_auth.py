@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from ninja.errors import AuthenticationError
 from ninja.security import APIKeyCookie, HttpBearer
 
@@ -14,7 +15,7 @@ class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         user = services.token_authenticate(token)
         if user is None:
-            raise AuthenticationError(message="Invalid or revoked API token.")
+            raise AuthenticationError(message=gettext("Invalid or revoked API token."))
         request.user = user
         return user
 

@@ -50,7 +50,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
     # Changing the stamp invalidates every session of this user ("log out everywhere").
-    security_stamp = models.CharField(max_length=32, default=new_security_stamp, editable=False)
+    security_stamp = models.CharField(
+        _("security stamp"), max_length=32, default=new_security_stamp, editable=False
+    )
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -90,10 +92,12 @@ class ApiToken(models.Model):
 
     PREFIX = "itk_"
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+    )
     name = models.CharField(_("name"), max_length=100)
-    key_prefix = models.CharField(max_length=12, db_index=True)
-    key_hash = models.CharField(max_length=64, unique=True)
+    key_prefix = models.CharField(_("starts with"), max_length=12, db_index=True)
+    key_hash = models.CharField(_("hash"), max_length=64, unique=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)

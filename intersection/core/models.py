@@ -37,12 +37,14 @@ class AuditEvent(models.Model):
 class ScheduledRun(models.Model):
     """One slot of one periodic job; the unique constraint makes enqueueing idempotent."""
 
-    job = models.CharField(max_length=100)
-    slot = models.CharField(max_length=32)
-    enqueued_at = models.DateTimeField(auto_now_add=True)
-    task_result_id = models.CharField(max_length=64, blank=True)
+    job = models.CharField(_("job"), max_length=100)
+    slot = models.CharField(_("period"), max_length=32)
+    enqueued_at = models.DateTimeField(_("enqueued"), auto_now_add=True)
+    task_result_id = models.CharField(_("task"), max_length=64, blank=True)
 
     class Meta:
+        verbose_name = _("scheduled run")
+        verbose_name_plural = _("scheduled runs")
         constraints = [models.UniqueConstraint(fields=["job", "slot"], name="scheduled_run_once")]
         ordering = ["-enqueued_at"]
 

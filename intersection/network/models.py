@@ -127,9 +127,14 @@ class Person(models.Model):
 class Membership(models.Model):
     """A person belongs to an organisation, with a title, for a period."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="memberships")
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("person")
+    )
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="memberships"
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("organisation"),
     )
     title = models.CharField(_("title"), max_length=150, blank=True)
     starts_on = models.DateField(_("from"), null=True, blank=True)
@@ -202,12 +207,22 @@ class RegisterEntry(models.Model):
     """A line of the legal member register of an ASBL (Code des sociétés et des associations)."""
 
     network = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="register_entries"
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="register_entries",
+        verbose_name=_("network"),
     )
     number = models.PositiveIntegerField(_("number"))
-    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT)
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("person")
+    )
     organisation = models.ForeignKey(
-        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("organisation"),
     )
     name = models.CharField(_("name"), max_length=200)
     legal_form = models.CharField(_("legal form"), max_length=64, blank=True)
@@ -311,9 +326,14 @@ class Agreement(models.Model):
 
 
 class AgreementParty(models.Model):
-    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="party_links")
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="party_links", verbose_name=_("agreement")
+    )
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="agreement_links"
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="agreement_links",
+        verbose_name=_("organisation"),
     )
 
     class Meta:
@@ -328,9 +348,15 @@ class AgreementParty(models.Model):
 
 
 class Signatory(models.Model):
-    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="signatories")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
-    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL)
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="signatories", verbose_name=_("agreement")
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
+    )
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("person")
+    )
     name = models.CharField(_("name"), max_length=200)
     title = models.CharField(_("title"), max_length=200, blank=True)
 
@@ -345,7 +371,9 @@ class Signatory(models.Model):
 class ResourceGrant(models.Model):
     """A resource an agreement unlocks, from a given day, for the people of some parties."""
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="grants")
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="grants", verbose_name=_("agreement")
+    )
     resource = models.CharField(_("resource"), max_length=32, choices=Resource.choices)
     starts_on = models.DateField(
         _("unlocked from"), null=True, blank=True, help_text=_("Empty: from the agreement start.")
