@@ -233,3 +233,15 @@ def test_it_lets_only_the_parties_download_the_signed_copy(settings: Any, tmp_pa
     assert b"".join(response.streaming_content).startswith(b"%PDF-")  # type: ignore[attr-defined]
     assert outsider.get(f"/agreements/{agreement.pk}/signed.pdf").status_code == 403
     assert AuditEvent.objects.filter(action="agreement.download").count() == 1
+
+
+def test_it_keeps_draft_agreements_among_staff(client: Client) -> None:
+    draft = make_agreement("DRAFT-1", parties=[make_org("a"), make_org("b")], grants={})
+    member = login(Client(), make_user("m@example.org"))
+    staff = login(Client(), make_user("s@example.org", role=Role.STAFF))
+    assert "DRAFT-1" not in member.get("/agreements/").content.decode()
+    assert member.get(f"/agreements/{draft.pk}/").status_code == 404
+    assert member.get(f"/api/agreements/{draft.pk}").status_code == 404
+    assert member.get("/api/agreements").json()["count"] == 0
+    assert "DRAFT-1" in staff.get("/agreements/").content.decode()
+    assert staff.get(f"/agreements/{draft.pk}/").status_code == 200

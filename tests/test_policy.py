@@ -174,6 +174,8 @@ def test_it_refuses_everything_to_a_deactivated_account() -> None:
         (Role.MEMBER, Capability.VIEW_PEOPLE, True),
         (Role.MEMBER, Capability.VIEW_CONTACT_DETAILS, False),
         (Role.MEMBER, Capability.VIEW_AUDIT, False),
+        (Role.MEMBER, Capability.VIEW_DRAFT_AGREEMENTS, False),
+        (Role.STAFF, Capability.VIEW_DRAFT_AGREEMENTS, True),
         (Role.MEMBER, Capability.REVIEW, False),
         (Role.REVIEWER, Capability.REVIEW, True),
         (Role.STAFF, Capability.VIEW_CONTACT_DETAILS, True),

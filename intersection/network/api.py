@@ -228,7 +228,11 @@ def list_people(request: HttpRequest, organisation: str | None = None) -> object
 def list_agreements(request: HttpRequest, status: AgreementStatus | None = None) -> object:
     policy.require(request, Capability.VIEW_AGREEMENTS)
     day = policy.today()
-    rows = selectors.agreements_with_status(day=day, status=status or "")
+    rows = selectors.agreements_with_status(
+        day=day,
+        status=status or "",
+        include_drafts=policy.allows(request.user, Capability.VIEW_DRAFT_AGREEMENTS),
+    )
     return [_agreement_out(agreement, day) for agreement, _status in rows]
 
 
@@ -242,4 +246,6 @@ def get_agreement(request: HttpRequest, agreement_id: int) -> AgreementOut:
     agreement = selectors.agreement_detail(agreement_id)
     if agreement is None:
         raise Http404
+    if agreement.signed_on is None:
+        policy.require(request, Capability.VIEW_DRAFT_AGREEMENTS, agreement, hide=True)
     return _agreement_out(agreement, policy.today())

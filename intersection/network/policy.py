@@ -34,6 +34,7 @@ class Capability(StrEnum):
     VIEW_PEOPLE = "people.view"
     VIEW_CONTACT_DETAILS = "people.contact"
     VIEW_AGREEMENTS = "agreements.view"
+    VIEW_DRAFT_AGREEMENTS = "agreements.view_drafts"
     DOWNLOAD_AGREEMENT = "agreements.download"
     VIEW_BOARD = "board.view"
     VIEW_REGISTER = "register.view"

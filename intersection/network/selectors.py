@@ -96,10 +96,18 @@ def agreements(*, organisation: Organisation | None = None) -> QuerySet[Agreemen
 
 
 def agreements_with_status(
-    *, day: date, status: str = "", organisation: Organisation | None = None
+    *,
+    day: date,
+    status: str = "",
+    organisation: Organisation | None = None,
+    include_drafts: bool = False,
 ) -> list[tuple[Agreement, AgreementStatus]]:
+    """Agreements with their status on `day`; drafts (not yet signed) only when asked."""
     rows = []
-    for agreement in agreements(organisation=organisation):
+    queryset = agreements(organisation=organisation)
+    if not include_drafts:
+        queryset = queryset.filter(signed_on__isnull=False)
+    for agreement in queryset:
         agreement.current_end = agreement.end_as_of(day)  # type: ignore[attr-defined]
         rows.append((agreement, agreement.status_on(day)))
     if status:

@@ -76,7 +76,11 @@ def organisation_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "show_contact": policy.allows(user, Capability.VIEW_CONTACT_DETAILS),
         "may_view_register": policy.allows(user, Capability.VIEW_REGISTER, organisation)
         and organisation.register_entries.exists(),
-        "agreements": selectors.agreements_with_status(day=day, organisation=organisation)
+        "agreements": selectors.agreements_with_status(
+            day=day,
+            organisation=organisation,
+            include_drafts=policy.allows(user, Capability.VIEW_DRAFT_AGREEMENTS),
+        )
         if policy.allows(user, Capability.VIEW_AGREEMENTS)
         else None,
         "mandates": selectors.mandates(day=day, organisation=organisation)
@@ -91,7 +95,11 @@ def organisation_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def agreement_list(request: HttpRequest) -> HttpResponse:
     form = AgreementFilterForm(request.GET or None)
     status = form.cleaned_data["status"] if form.is_valid() else ""
-    rows = selectors.agreements_with_status(day=policy.today(), status=status)
+    rows = selectors.agreements_with_status(
+        day=policy.today(),
+        status=status,
+        include_drafts=policy.allows(request.user, Capability.VIEW_DRAFT_AGREEMENTS),
+    )
     return render(
         request,
         "network/agreement_list.html",
@@ -105,6 +113,8 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     agreement = selectors.agreement_detail(pk)
     if agreement is None:
         raise Http404
+    if agreement.signed_on is None:  # a draft: its existence is not shown to members
+        policy.require(request, Capability.VIEW_DRAFT_AGREEMENTS, agreement, hide=True)
     day = policy.today()
     return render(
         request,
