@@ -109,9 +109,11 @@ def test_it_refuses_a_revoked_token(client: Client) -> None:
     auth = {"authorization": f"Bearer {secret}"}
     assert client.get("/api/me", headers=auth).status_code == 200
     services.token_revoke(token=token, actor=user)
-    response = client.get("/api/me", headers=auth)
+    response = client.get("/api/me", headers={**auth, "accept-language": "en"})
     assert response.status_code == 401
     assert "revoked" in response.json()["detail"]
+    french = client.get("/api/me", headers={**auth, "accept-language": "fr"})
+    assert "révoqué" in french.json()["detail"]
 
 
 def test_it_creates_and_revokes_tokens_from_the_security_page(client: Client) -> None:
