@@ -47,7 +47,7 @@ def test_it_filters_organisations_and_rejects_unknown_kinds(client: Client) -> N
 
 
 def test_it_answers_404_with_a_message_for_an_unknown_organisation(client: Client) -> None:
-    response = client.get("/api/organisations/nowhere")
+    response = client.get("/api/organisations/nowhere", headers={"accept-language": "en"})
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}
 
