@@ -18,7 +18,7 @@ api = NinjaAPI(
         "`Authorization: Bearer <token>` (tokens are created on the account security page)."
     ),
     urls_namespace="api",
-    docs_url="/docs",
+    docs_url=None,  # served by intersection.views.api_docs: accessible, no script
 )
 
 

@@ -27,6 +27,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("intersection.network.urls")),
     path("accounts/", include("intersection.accounts.urls")),
     path("media-watch/", include("intersection.mediawatch.urls")),
+    path("api/docs", views.api_docs, name="api_docs"),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from intersection.api import api
 from intersection.core.models import AuditEvent
 from intersection.network import policy
 from intersection.network.models import Resource
@@ -39,6 +40,54 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         events = events.filter(action__startswith=action)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render(request, "core/audit_log.html", {"page": page, "action": action})
+
+
+def _type_label(schema: dict[str, Any], components: dict[str, Any]) -> str:
+    """A readable type for a parameter schema: `string`, `integer`, or the allowed values."""
+    if "$ref" in schema:
+        target = components.get(schema["$ref"].rsplit("/", 1)[-1], {})
+        if "enum" in target:
+            return " | ".join(str(value) for value in target["enum"])
+        return str(target.get("type", "object"))
+    if "anyOf" in schema:
+        labels = [_type_label(s, components) for s in schema["anyOf"] if s.get("type") != "null"]
+        return " | ".join(labels)
+    return str(schema.get("type", ""))
+
+
+def api_docs(request: HttpRequest) -> HttpResponse:
+    """The API reference, rendered on the server from the OpenAPI schema: no script, no CDN."""
+    schema = api.get_openapi_schema()
+    components = schema.get("components", {}).get("schemas", {})
+    operations = []
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            operations.append(
+                {
+                    "id": operation["operationId"],
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": operation.get("summary", ""),
+                    "description": operation.get("description", ""),
+                    "authenticated": bool(operation.get("security")),
+                    "parameters": [
+                        {
+                            "name": p["name"],
+                            "location": p["in"],
+                            "required": p.get("required", False),
+                            "type": _type_label(p.get("schema", {}), components),
+                            "description": p.get("description", ""),
+                        }
+                        for p in operation.get("parameters", [])
+                    ],
+                    "responses": sorted(operation.get("responses", {})),
+                }
+            )
+    return render(
+        request,
+        "core/api_docs.html",
+        {"info": schema["info"], "operations": operations},
+    )
 
 
 def permission_denied(request: HttpRequest, exception: Any = None) -> HttpResponse:
