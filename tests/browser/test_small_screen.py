@@ -16,3 +16,15 @@ def test_pages_fit_a_phone_screen(page: Page, path: str) -> None:
     log_in(page, OFFICER_BXL)
     visit(page, path)
     assert not page.evaluate(PAGE_IS_WIDER_THAN_SCREEN), f"{path} scrolls sideways on a phone"
+
+
+def test_a_table_is_a_keyboard_stop_only_when_it_scrolls(page: Page) -> None:
+    log_in(page, OFFICER_BXL)
+    visit(page, "/board/")
+    wide_screen = page.locator(".table-wrap").first
+    assert wide_screen.get_attribute("tabindex") is None
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.wait_for_function(
+        "() => document.querySelector('.table-wrap').getAttribute('tabindex') === '0'"
+    )
+    assert wide_screen.get_attribute("role") == "region"
