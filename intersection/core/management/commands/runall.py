@@ -53,6 +53,7 @@ class Command(BaseCommand):
         }
         url = f"http://{options['host']}:{options['port']}/"
         self.stdout.write(self.style.SUCCESS(f"Intersection is running on {url}"))
+        self.stdout.write(f"Sign in at {url}accounts/login/ with a demo account listed above.")
         self.stdout.write("Web server, task worker and scheduler started. Ctrl-C stops all.")
 
         stopping = False
