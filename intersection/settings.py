@@ -253,6 +253,7 @@ LOGGING = {
     "loggers": {
         "django.request": {"level": "ERROR"},
         "axes": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
     },
 }
 
