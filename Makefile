@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 MANAGE := $(PY) manage.py
 
-.PHONY: help run test check lint typecheck imports migrations-check translations translations-check gettext pytest-sqlite pytest-postgres bench messages clean
+.PHONY: help run test check lint typecheck imports migrations-check translations translations-check gettext pytest-sqlite pytest-postgres bench eval messages clean
 
 help:
 	@echo "make run    start web, worker and scheduler on http://127.0.0.1:8000 (SQLite, demo data)"
@@ -41,6 +41,7 @@ run: $(STAMP) var translations
 	$(MANAGE) migrate --no-input -v 0
 	$(MANAGE) collectstatic --no-input -v 0
 	$(MANAGE) load_demo
+	$(MANAGE) mediawatch demo-sources
 	$(MANAGE) runall
 
 lint: $(STAMP)
@@ -70,6 +71,11 @@ test: check pytest-sqlite pytest-postgres
 
 bench: $(STAMP) var translations
 	$(PY) bench/web.py
+	$(PY) bench/dedup_lookup.py
+
+# Duplicate detection on the project's labelled pairs: precision, recall, F1.
+eval: $(STAMP) var
+	$(MANAGE) mediawatch eval-duplicates intersection/mediawatch/data/duplicates.jsonl | tail -n 1
 
 messages: $(STAMP)
 	$(MANAGE) makemessages -l fr -l nl -l en --ignore=.venv --ignore=tests --ignore=bench --no-obsolete

@@ -7,6 +7,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError
 
 from intersection.accounts.api_auth import TOKEN_OR_SESSION
+from intersection.mediawatch.api import router as mediawatch_router
 from intersection.network.api import router as network_router
 from intersection.network.policy import unlocked_resources
 
@@ -59,3 +60,4 @@ def me(request: HttpRequest) -> MeOut:
 
 
 api.add_router("/", network_router)
+api.add_router("/media-watch", mediawatch_router)

@@ -257,9 +257,22 @@ LOGGING = {
     },
 }
 
+# --- Media watch ------------------------------------------------------------------------------
+MEDIAWATCH_USER_AGENT = os.environ.get(
+    "MEDIAWATCH_USER_AGENT",
+    f"Intersection-MediaWatch/1.0 (community-policing news watch; +{SITE_URL}/accessibility/)",
+)
+# Addresses the fetcher may reach although they are not public: none in production; the
+# offline demo and the tests serve their feeds from 127.0.0.1.
+MEDIAWATCH_ALLOWED_ADDRESSES = env_list(
+    "MEDIAWATCH_ALLOWED_ADDRESSES", "" if PRODUCTION else "127.0.0.1"
+)
+MEDIAWATCH_MAX_FAILURES = int(os.environ.get("MEDIAWATCH_MAX_FAILURES", "10"))
+
 # Periodic jobs run by `manage.py scheduler`: (name, task, every N seconds).
 SCHEDULE = [
     ("agreement-reminders", "intersection.network.tasks.send_agreement_reminders", 24 * 3600),
     ("mandate-reminders", "intersection.network.tasks.send_mandate_reminders", 24 * 3600),
     ("retention", "intersection.core.tasks.retention_prune", 24 * 3600),
+    ("mediawatch-poll", "intersection.mediawatch.tasks.poll_due_sources", 60),
 ]

@@ -5,6 +5,7 @@ from django.views.static import serve
 
 from . import views
 from .api import api
+from .mediawatch import views as mediawatch_views
 
 handler403 = "intersection.views.permission_denied"
 handler404 = "intersection.views.not_found"
@@ -27,6 +28,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("intersection.network.urls")),
     path("accounts/", include("intersection.accounts.urls")),
     path("media-watch/", include("intersection.mediawatch.urls")),
+    path("demo-sources/<path:path>", mediawatch_views.demo_source, name="demo_source"),
     path("api/docs", views.api_docs, name="api_docs"),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

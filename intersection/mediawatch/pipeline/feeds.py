@@ -53,6 +53,16 @@ def plain_text(value: str) -> str:
     return SPACES.sub(" ", text).strip()
 
 
+BLOCK_END = re.compile(r"</(p|div|h[1-6]|li|blockquote|section|article)\s*>|<br\s*/?>", re.I)
+
+
+def html_to_text(value: str) -> str:
+    """Readable text from an HTML fragment: one paragraph per line."""
+    marked = BLOCK_END.sub("\n", value or "")
+    lines = (plain_text(line) for line in marked.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
 def _date(parsed: Any, now: datetime, flags: set[str]) -> datetime | None:
     if not parsed:
         flags.add("missing_date")
@@ -81,7 +91,7 @@ def _item(
         url=url,
         title=plain_text(title)[:500],
         summary=plain_text(summary),
-        content=content,
+        content=html_to_text(content),
         published=_date(published, now, flags),
         language=(language or "").split("-")[0].lower()[:8],
         flags=frozenset(flags),

@@ -1,0 +1,107 @@
+"""JSON API of the media watch: sources, articles, search (unlocked by agreements)."""
+
+from datetime import date, datetime
+
+from django.http import Http404, HttpRequest
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import paginate
+
+from intersection.accounts.api_auth import TOKEN_OR_SESSION
+from intersection.core.api_pagination import Pagination
+from intersection.network import policy
+from intersection.network.models import Resource
+
+from . import selectors
+from .models import Article, Source
+
+router = Router(tags=["media watch"], auth=TOKEN_OR_SESSION)
+
+
+class SourceOut(Schema):
+    id: int
+    name: str
+    kind: str
+    url: str
+    language_hint: str
+    country: str
+    active: bool
+    last_success_at: datetime | None
+    last_error_kind: str
+    consecutive_failures: int
+    items_seen: int
+    duplicates_seen: int
+
+
+class VersionOut(Schema):
+    source: str
+    url: str
+    title: str
+    published_at: datetime | None
+    similarity: float
+
+
+class ArticleOut(Schema):
+    id: int
+    url: str
+    title: str
+    summary: str
+    language: str
+    published_at: datetime | None
+    source: str
+
+    @staticmethod
+    def resolve_source(obj: Article) -> str:
+        return obj.source.name
+
+
+class ArticleDetailOut(ArticleOut):
+    text: str
+    versions: list[VersionOut]
+
+    @staticmethod
+    def resolve_versions(obj: Article) -> list[VersionOut]:
+        return [
+            VersionOut(
+                source=v.source.name, url=v.url, title=v.title, published_at=v.published_at,
+                similarity=v.similarity,
+            )
+            for v in obj.versions.all()
+        ]  # fmt: skip
+
+
+class ArchiveFilters(Schema):
+    q: str = Field("", max_length=200, description='Words or an "exact phrase".')
+    language: str = Field("", max_length=8)
+    country: str = Field("", max_length=2)
+    source: int | None = None
+    since: date | None = None
+    until: date | None = None
+
+
+@router.get("/sources", response=list[SourceOut], summary="News sources and their health")
+@paginate(Pagination)
+def list_sources(request: HttpRequest) -> object:
+    policy.require(request, Resource.MEDIA_WATCH)
+    return selectors.sources()
+
+
+@router.get("/articles", response=list[ArticleOut], summary="Archive search, newest first")
+@paginate(Pagination)
+def list_articles(request: HttpRequest, filters: Query[ArchiveFilters]) -> object:
+    policy.require(request, Resource.MEDIA_WATCH)
+    source = Source.objects.filter(pk=filters.source).first() if filters.source else None
+    if filters.source and source is None:
+        raise Http404
+    return selectors.archive(
+        query=filters.q, language=filters.language, country=filters.country, source=source,
+        since=filters.since, until=filters.until,
+    )  # fmt: skip
+
+
+@router.get("/articles/{article_id}", response=ArticleDetailOut)
+def get_article(request: HttpRequest, article_id: int) -> Article:
+    policy.require(request, Resource.MEDIA_WATCH)
+    article = selectors.article_detail(article_id)
+    if article is None:
+        raise Http404
+    return article

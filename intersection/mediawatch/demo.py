@@ -1,0 +1,26 @@
+"""Demo sources: the outlets shipped in demo_sources/, served by the platform itself."""
+
+import json
+
+from .models import Source, SourceKind
+from .views import DEMO_SOURCES, demo_base_url
+
+
+def load_demo_sources() -> list[Source]:
+    """Register (or update) one source per demo outlet. Idempotent."""
+    manifest = json.loads((DEMO_SOURCES / "manifest.json").read_text(encoding="utf-8"))
+    sources = []
+    for outlet in manifest["outlets"]:
+        source, _created = Source.objects.update_or_create(
+            url=f"{demo_base_url()}/{outlet['slug']}/{outlet['feed']}",
+            defaults={
+                "name": outlet["name"],
+                "kind": SourceKind.FEED,
+                "language_hint": outlet.get("language", ""),
+                "country": outlet.get("country", ""),
+                "poll_minutes": 60,
+                "active": True,
+            },
+        )
+        sources.append(source)
+    return sources

@@ -1,0 +1,48 @@
+"""Reads of the media watch: the archive with its filters, an article, sources."""
+
+from datetime import date, datetime, time
+
+from django.db.models import Count, Prefetch, QuerySet
+from django.utils import timezone
+
+from . import search
+from .models import Article, ArticleVersion, Source
+
+
+def archive(
+    *,
+    query: str = "",
+    language: str = "",
+    country: str = "",
+    source: Source | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    reader_language: str = "fr",
+) -> QuerySet[Article]:
+    articles = Article.objects.select_related("source").annotate(outlets=Count("versions"))
+    if language:
+        articles = articles.filter(language=language)
+    if country:
+        articles = articles.filter(versions__source__country=country).distinct()
+    if source is not None:
+        articles = articles.filter(versions__source=source).distinct()
+    zone = timezone.get_current_timezone()
+    if since:
+        articles = articles.filter(published_at__gte=datetime.combine(since, time.min, zone))
+    if until:
+        articles = articles.filter(published_at__lte=datetime.combine(until, time.max, zone))
+    return search.search(articles, query, reader_language).order_by("-published_at", "-id")
+
+
+def article_detail(pk: int) -> Article | None:
+    versions = ArticleVersion.objects.select_related("source").order_by("published_at", "seen_at")
+    return (
+        Article.objects.select_related("source")
+        .prefetch_related(Prefetch("versions", queryset=versions))
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def sources() -> QuerySet[Source]:
+    return Source.objects.select_related("organisation").order_by("-active", "name")

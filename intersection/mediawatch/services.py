@@ -1,0 +1,313 @@
+"""Writes of the media watch: poll a source and store what it brings, once.
+
+Idempotent by construction: an outlet's item is stored at most once (unique source + guid),
+each item in its own transaction, and the feed's hash is remembered only after every item
+is stored — so a run killed half-way is simply completed by the next one.
+"""
+
+import logging
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import Article, ArticleBand, ArticleVersion, FetchRun, Source
+from .pipeline import dedup
+from .pipeline.extract import ExtractedPage, extract_page
+from .pipeline.feeds import FeedError, FeedItem, parse_feed
+from .pipeline.fetch import Fetcher, FetchError, FetchErrorKind, Validators
+from .pipeline.language import detect_language
+from .pipeline.stemming import index_terms
+from .pipeline.urls import canonical_url, comparable_url
+
+logger = logging.getLogger(__name__)
+
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9,"
+    " application/xml;q=0.8, text/xml;q=0.8, */*;q=0.1"
+)
+SHORT_TEXT = 400  # characters: below this, the feed only summarises and the page is fetched
+DUPLICATE_WINDOW = timedelta(days=14)
+
+
+@dataclass
+class PollReport:
+    source: str
+    status: str = "ok"
+    items: int = 0
+    new: int = 0
+    duplicates: int = 0
+    already_seen: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def count_error(self, kind: str) -> None:
+        self.errors[kind] = self.errors.get(kind, 0) + 1
+
+
+@dataclass(frozen=True)
+class Candidate:
+    guid: str
+    url: str
+    canonical: str
+    title: str
+    text: str
+    summary: str
+    published: datetime | None
+    language: str
+    language_confidence: float
+    author: str
+    image_url: str
+    flags: frozenset[str]
+
+
+def _retry_delay(source: Source, error: FetchError | None) -> timedelta:
+    """Linear backoff with jitter after failures; Retry-After wins when longer."""
+    base = timedelta(minutes=source.poll_minutes)
+    if error is None:
+        return base
+    backoff = base * min(source.consecutive_failures, 12)
+    jitter = timedelta(seconds=random.uniform(0, 60))  # noqa: S311 - spreading load
+    if error.retry_after:
+        backoff = max(backoff, timedelta(seconds=error.retry_after))
+    return backoff + jitter
+
+
+def _record_failure(
+    source: Source, kind: str, message: str, now: datetime, error: FetchError | None
+) -> None:
+    source.consecutive_failures += 1
+    source.last_error_at = now
+    source.last_error_kind = kind
+    source.last_error = message[:2000]
+    if source.consecutive_failures >= settings.MEDIAWATCH_MAX_FAILURES:
+        source.active = False
+        source.disabled_reason = (
+            f"{source.consecutive_failures} failures in a row; last: {kind}: {message}"[:300]
+        )
+    source.next_poll_at = now + _retry_delay(source, error)
+    source.save()
+
+
+def _record_success(source: Source, now: datetime, *, new_items: int) -> None:
+    source.consecutive_failures = 0
+    source.last_success_at = now
+    # Adaptive polling: a source that brings nothing new is polled less often (up to 4×).
+    factor = 1 if new_items else min(4, 1 + (source.items_seen > 0))
+    source.next_poll_at = now + timedelta(minutes=source.poll_minutes * factor)
+    source.save()
+
+
+def _candidate(source: Source, item: FeedItem, fetcher: Fetcher, report: PollReport) -> Candidate:
+    text = dedup_text = item.content or item.summary
+    page: ExtractedPage | None = None
+    if len(dedup.normalise_text(text)) < SHORT_TEXT and item.url:
+        try:
+            fetched = fetcher.fetch(item.url, accept="text/html,application/xhtml+xml")
+            page = extract_page(fetched.body, fetched.url)
+        except FetchError as error:
+            report.count_error(f"page_{error.kind}")
+        if page is not None:
+            text = page.text
+    dedup_text = text or item.title
+    language = detect_language(
+        dedup_text,
+        (page.declared_language if page else "") or item.language or source.language_hint,
+    )
+    url = (page.canonical_url if page and page.canonical_url else "") or item.url
+    return Candidate(
+        guid=item.guid,
+        url=item.url or url,
+        canonical=comparable_url(canonical_url(url)) if url else f"guid:{source.pk}:{item.guid}",
+        title=item.title or (page.title if page else ""),
+        text=dedup_text,
+        summary=item.summary[:2000],
+        published=item.published or (page.published if page else None),
+        language=language.code,
+        language_confidence=language.confidence,
+        author=page.author if page else "",
+        image_url=page.image_url if page else "",
+        flags=item.flags,
+    )
+
+
+def _near(when: datetime | None, prefix: str = "") -> Q:
+    """Published (else first seen) within the duplicate window around `when`."""
+    around = when or timezone.now()
+    window = (around - DUPLICATE_WINDOW, around + DUPLICATE_WINDOW)
+    return Q(**{f"{prefix}published_at__range": window}) | Q(
+        **{f"{prefix}published_at__isnull": True, f"{prefix}first_seen_at__range": window}
+    )
+
+
+def _best_match(
+    candidate: Candidate, articles: Iterable[Article]
+) -> tuple[Article, float, str] | None:
+    incoming = dedup.Document(candidate.title, candidate.text, candidate.url)
+    best: tuple[Article, float, str] | None = None
+    for article in articles:
+        decision = dedup.compare(incoming, dedup.Document(article.title, article.text, article.url))
+        if decision.duplicate and (best is None or decision.similarity > best[1]):
+            best = (article, decision.similarity, decision.reason)
+    return best
+
+
+def _find_original(candidate: Candidate) -> tuple[Article, float, str] | None:
+    """The stored story this candidate repeats, if any: same URL, same title, or near text."""
+    same_url = Article.objects.filter(canonical_url=candidate.canonical).first()
+    if same_url is not None:
+        return same_url, 1.0, "url"
+    title = dedup.normalise_title(candidate.title)
+    if title:
+        same_title = Article.objects.filter(_near(candidate.published), normalised_title=title)
+        found = _best_match(candidate, same_title[:5])
+        if found:
+            return found
+    ids = (
+        ArticleBand.objects.filter(
+            _near(candidate.published, "article__"), key__in=dedup.candidate_keys(candidate.text)
+        )
+        .values_list("article_id", flat=True)
+        .distinct()[:200]
+    )
+    return _best_match(candidate, Article.objects.filter(pk__in=list(ids)))
+
+
+def _store(source: Source, candidate: Candidate) -> bool:
+    """Store one item; True when it is a new story, False when a version of a known one."""
+    signature = dedup.text_signature(candidate.text)
+    with transaction.atomic():
+        original = _find_original(candidate)
+        if original is None:
+            article = Article.objects.create(
+                canonical_url=candidate.canonical,
+                url=candidate.url,
+                title=candidate.title[:500],
+                normalised_title=dedup.normalise_title(candidate.title)[:500],
+                summary=candidate.summary,
+                text=candidate.text,
+                author=candidate.author[:300],
+                image_url=candidate.image_url[:1000],
+                language=candidate.language,
+                language_confidence=candidate.language_confidence,
+                published_at=candidate.published,
+                signature=dedup.to_signed(signature),
+                flags=",".join(sorted(candidate.flags)),
+                search_terms=index_terms(f"{candidate.title} {candidate.text}", candidate.language),
+                source=source,
+            )
+            ArticleBand.objects.bulk_create(
+                ArticleBand(article=article, key=key)
+                for key in set(dedup.candidate_keys(candidate.text))
+            )
+            similarity, reason, is_new = 1.0, "", True
+        else:
+            article, similarity, reason = original
+            is_new = False
+        ArticleVersion.objects.create(
+            article=article,
+            source=source,
+            guid=candidate.guid,
+            url=candidate.url,
+            title=candidate.title[:500],
+            published_at=candidate.published,
+            similarity=similarity,
+            match_reason=reason,
+        )
+    return is_new
+
+
+def poll_source(
+    *, source: Source, fetcher: Fetcher, now: datetime,
+    on_item: Callable[[], None] | None = None,
+) -> PollReport:  # fmt: skip
+    """Fetch one source and store its new items; every failure is recorded on the source."""
+    report = PollReport(source=source.name)
+    run = FetchRun.objects.create(source=source, status="error")
+    validators = Validators(source.etag or None, source.last_modified or None)
+    try:
+        fetched = fetcher.fetch(source.fetch_url, validators, accept=FEED_ACCEPT)
+    except FetchError as error:
+        _record_failure(source, str(error.kind), str(error), now, error)
+        report.status = "error"
+        report.count_error(str(error.kind))
+        FetchRun.objects.filter(pk=run.pk).update(finished_at=now, error_kind=error.kind)
+        return report
+    if fetched.not_modified or fetched.sha256 == source.body_sha256:
+        report.status = "not_modified" if fetched.not_modified else "unchanged"
+        _record_success(source, now, new_items=0)
+        FetchRun.objects.filter(pk=run.pk).update(finished_at=now, status=report.status)
+        return report
+    try:
+        feed = parse_feed(fetched.body, base_url=fetched.url, content_type=fetched.content_type)
+    except FeedError as error:
+        _record_failure(source, "not_a_feed", str(error), now, None)
+        report.status = "error"
+        report.count_error("not_a_feed")
+        FetchRun.objects.filter(pk=run.pk).update(finished_at=now, error_kind="not_a_feed")
+        return report
+    known = set(
+        ArticleVersion.objects.filter(
+            source=source, guid__in=[i.guid for i in feed.items]
+        ).values_list("guid", flat=True)
+    )
+    for item in feed.items:
+        report.items += 1
+        if item.guid in known:
+            report.already_seen += 1
+            continue
+        try:
+            is_new = _store(source, _candidate(source, item, fetcher, report))
+        except IntegrityError:  # stored meanwhile by another worker: nothing to do
+            report.already_seen += 1
+            continue
+        if is_new:
+            report.new += 1
+        else:
+            report.duplicates += 1
+        if on_item:
+            on_item()
+    source.items_seen += report.new + report.duplicates
+    source.duplicates_seen += report.duplicates
+    source.etag = fetched.validators.etag or ""
+    source.last_modified = fetched.validators.last_modified or ""
+    source.body_sha256 = fetched.sha256
+    _record_success(source, now, new_items=report.new)
+    FetchRun.objects.filter(pk=run.pk).update(
+        finished_at=now, status="ok", items=report.items, new_articles=report.new,
+        duplicates=report.duplicates,
+    )  # fmt: skip
+    return report
+
+
+def fetcher_for_settings() -> Fetcher:
+    from .pipeline.netguard import AddressPolicy
+
+    return Fetcher(
+        user_agent=settings.MEDIAWATCH_USER_AGENT,
+        policy=AddressPolicy(frozenset(settings.MEDIAWATCH_ALLOWED_ADDRESSES)),
+    )
+
+
+__all__ = ["FetchErrorKind", "PollReport", "fetcher_for_settings", "poll_source"]
+
+
+def due_sources(now: datetime) -> list[Source]:
+    return list(
+        Source.objects.filter(active=True)
+        .filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))
+        .order_by("next_poll_at", "pk")
+    )
+
+
+def poll_due_sources(*, now: datetime, limit: int = 50) -> list[PollReport]:
+    """Poll the sources whose time has come, with one polite client."""
+    reports = []
+    with fetcher_for_settings() as fetcher:
+        for source in due_sources(now)[:limit]:
+            reports.append(poll_source(source=source, fetcher=fetcher, now=timezone.now()))
+    return reports

@@ -1,0 +1,386 @@
+"""Duplicate detection: titles, signatures, the index, the rules, and the labelled set."""
+
+import json
+import random
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from intersection.mediawatch.pipeline.dedup import (
+    Decision,
+    Document,
+    NearDuplicateIndex,
+    Thresholds,
+    band_keys,
+    bands,
+    candidate_keys,
+    compare,
+    figures_differ,
+    from_signed,
+    hamming,
+    normalise_text,
+    normalise_title,
+    overlap_keys,
+    shingles,
+    simhash,
+    text_signature,
+    to_signed,
+)
+from intersection.mediawatch.pipeline.evaluation import evaluate
+
+LABELLED = (
+    Path(__file__).resolve().parents[2]
+    / "intersection"
+    / "mediawatch"
+    / "data"
+    / "duplicates.jsonl"
+)
+
+STORY = (
+    "La zone de police Namur Capitale lance ce lundi une patrouille cycliste permanente dans "
+    "les rues de Salzinnes. Quatre inspecteurs de quartier sillonneront le secteur du lundi au "
+    "samedi, de 8 à 20 heures, avec pour mission d'être plus visibles pour les habitants.\n\n"
+    "« Les gens nous disent qu'ils ne voient la police que lorsqu'il y a un problème. À vélo, "
+    "on s'arrête, on discute », explique le commissaire Laurent Dessart.\n\n"
+    "Le projet fait suite à une enquête menée l'an dernier auprès de 1.100 riverains : 62 % "
+    "d'entre eux souhaitaient davantage de présence policière à pied ou à vélo, surtout en "
+    "soirée aux abords du parc Louise-Marie et de la gare."
+)
+# The same dispatch at another outlet: one word changed, figures written the Québec way.
+NEAR_COPY = STORY.replace("explique", "précise").replace("1.100", "1 100")
+# Rewritten intro, last paragraph dropped, a closing line added.
+EDITED_COPY = (
+    "Plus de contacts, moins de voitures : à partir de lundi, quatre inspecteurs de quartier "
+    "namurois patrouilleront à vélo dans Salzinnes, six jours sur sept.\n\n"
+    + STORY.split("\n\n")[1]
+    + "\n\n"
+    + STORY.split("\n\n")[2]
+    + "\n\nVous avez été témoin de faits similaires ? Contactez notre rédaction."
+)
+OTHER_STORY = (
+    "Une série de vols dans des véhicules en stationnement a poussé la police de Namur Capitale "
+    "à mener une action de sensibilisation mardi soir dans le quartier de Salzinnes. Depuis "
+    "début octobre, une trentaine de plaintes ont été déposées pour des vitres brisées.\n\n"
+    "Les agents ont contrôlé près de 200 voitures et déposé un papillon sur le pare-brise de "
+    "celles où un sac ou un ordinateur était visible. « Un objet visible, c'est une invitation "
+    "», rappelle la porte-parole de la zone.\n\n"
+    "Deux suspects, âgés de 19 et 23 ans, ont été interpellés le week-end dernier en flagrant "
+    "délit. Le parquet examine s'ils peuvent être liés à l'ensemble des faits."
+)
+TEMPLATE = (
+    "Le service de police de {city} a participé du {start} au {end} octobre à l'opération "
+    "nationale concertée sur la distraction au volant, menée simultanément par les corps de "
+    "police du Québec. Pendant ces sept jours, les policiers ont remis {n} constats "
+    "d'infraction pour l'utilisation d'un appareil électronique au volant.\n\n"
+    "Rappelons que l'amende pour l'utilisation d'un cellulaire au volant varie de 300 $ à "
+    "600 $, plus les frais, et entraîne cinq points d'inaptitude. Le service rappelle que la "
+    "distraction demeure l'une des principales causes de collisions sur les routes du Québec "
+    "et poursuivra ses interventions tout au long de l'année."
+)
+
+
+# --- Titles and texts ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("EN DIRECT - Namur : une patrouille à vélo | RTBF", "namur une patrouille a velo"),
+        (
+            "VIDÉO. Ixelles : des commerçants formés – De Standaard",
+            "ixelles des commercants formes",
+        ),
+        ("[VIDÉO] Liège : contrôle - Le Journal de Montréal", "liege controle"),
+        ("DIRECT : Namur sous la neige", "namur sous la neige"),
+        ("LIVE | Explosie in Deurne - hln.be", "explosie in deurne"),
+        ("FOTO'S - Kerstmarkt Gent: politie waarschuwt", "kerstmarkt gent politie waarschuwt"),
+        ("UPDATE: LIVE: Police appeal – The Irish Times", "police appeal"),
+        ("PHOTOS - Carnaval de Binche", "carnaval de binche"),
+        ("INTERVIEW | Le chef de corps répond", "le chef de corps repond"),
+        (
+            "Video: Police Scotland counters to close | BBC News",
+            "police scotland counters to close",
+        ),
+        ("Contrôle de police - Namur - Le Soir", "controle de police"),
+        # Not markers or outlets: kept.
+        ("Faux policiers - deux suspects arrêtés", "faux policiers deux suspects arretes"),
+        ("Direct debit fraud warning", "direct debit fraud warning"),
+        ("Live music licence refused after fights", "live music licence refused after fights"),
+        ("Œuvre d’art volée à l'hôtel de ville", "oeuvre d art volee a l hotel de ville"),
+        ("  Police   appeal!!  ", "police appeal"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_it_normalises_titles(title: str | None, expected: str) -> None:
+    assert normalise_title(title) == expected
+
+
+def test_copies_of_one_title_normalise_alike() -> None:
+    copies = [
+        "Liège : 14 conducteurs sous influence",
+        "EN DIRECT | Liège: 14 conducteurs sous influence - La Libre",
+        "VIDÉO - LIÈGE : 14 CONDUCTEURS SOUS INFLUENCE | RTBF",
+    ]
+    assert len({normalise_title(title) for title in copies}) == 1
+
+
+def test_it_normalises_texts() -> None:
+    text = "Sur 1.100 riverains, 1 100 et 1,100 — l’été à Liège; 2,0 % en 2024 !"
+    assert normalise_text(text) == "sur 1100 riverains 1100 et 1100 l ete a liege 2 0 en 2024"
+    assert normalise_text(None) == ""
+
+
+def test_it_builds_word_shingles() -> None:
+    assert shingles("Un deux, trois quatre", size=3) == {"un deux trois", "deux trois quatre"}
+    assert shingles("Un Deux", size=3) == {"un deux"}
+    assert shingles(" ... ", size=3) == frozenset()
+    assert len(shingles(STORY, size=1)) < len(shingles(STORY, size=3))
+
+
+# --- Signatures ----------------------------------------------------------------------------
+
+
+def test_signatures_are_stable_64_bit_values() -> None:
+    # Stored in the database: a change of normalisation or hashing must be deliberate.
+    signature = text_signature(STORY)
+    assert 0 <= signature < 2**64
+    assert signature == text_signature(STORY)
+    assert text_signature("La police de Namur patrouille à vélo dans Salzinnes.") == (
+        text_signature("LA POLICE DE NAMUR PATROUILLE A VELO DANS SALZINNES")
+    )
+    assert simhash([]) == 0
+    assert simhash(["one feature"]) == int.from_bytes(
+        __import__("hashlib").blake2b(b"one feature", digest_size=8).digest(), "big"
+    )
+
+
+def test_near_copies_have_close_signatures_and_other_stories_far_ones() -> None:
+    original = text_signature(STORY)
+    assert hamming(original, text_signature(NEAR_COPY)) <= Thresholds().max_distance
+    assert hamming(original, text_signature(OTHER_STORY)) >= 16
+    # An edited copy is further than the index radius: MinHash keys find it instead.
+    assert hamming(original, text_signature(EDITED_COPY)) > Thresholds().max_distance
+    assert set(overlap_keys(STORY)) & set(overlap_keys(EDITED_COPY))
+    assert not set(overlap_keys(STORY)) & set(overlap_keys(OTHER_STORY))
+
+
+def test_signed_form_fits_a_bigint_column() -> None:
+    for value in (0, 1, 2**63 - 1, 2**63, 2**64 - 1):
+        signed = to_signed(value)
+        assert -(2**63) <= signed < 2**63
+        assert from_signed(signed) == value
+
+
+@pytest.mark.parametrize("distance", [1, 3, 4, 7, 15])
+def test_bands_split_the_64_bits(distance: int) -> None:
+    layout = bands(distance)
+    assert len(layout) == distance + 1
+    assert sum(width for _, width in layout) == 64
+    assert [shift for shift, _ in layout] == sorted({shift for shift, _ in layout})
+
+
+def test_band_keys_are_shared_within_the_distance() -> None:
+    rng = random.Random(3)
+    for _ in range(200):
+        signature = rng.getrandbits(64)
+        flipped = signature
+        for bit in rng.sample(range(64), 4):
+            flipped ^= 1 << bit
+        assert set(band_keys(signature, 4)) & set(band_keys(flipped, 4))
+        assert all(0 <= key < 2**54 for key in band_keys(signature, 4))
+    with pytest.raises(ValueError, match="max_distance"):
+        band_keys(1, 0)
+
+
+def test_candidate_keys_combine_both_kinds_without_collisions() -> None:
+    keys = candidate_keys(STORY)
+    assert len(keys) == 5 + 16
+    simhash_keys, minhash_keys = keys[:5], keys[5:]
+    assert all(key < 2**54 for key in simhash_keys)
+    assert all(2**62 <= key < 2**63 for key in minhash_keys)
+    assert overlap_keys("") == []
+
+
+# --- Index ---------------------------------------------------------------------------------
+
+
+def test_index_finds_near_copies_and_not_far_ones() -> None:
+    rng = random.Random(7)
+    index: NearDuplicateIndex[str] = NearDuplicateIndex(max_distance=4)
+    for number in range(5000):
+        index.add(f"noise-{number}", rng.getrandbits(64))
+    original = text_signature(STORY)
+    index.add("original", original)
+    index.add("republished", original)  # two articles, one signature
+    index.add("other", text_signature(OTHER_STORY))
+
+    found = index.query(text_signature(NEAR_COPY))
+    assert {key for key, _ in found} >= {"original", "republished"}
+    assert "other" not in {key for key, _ in found}
+    assert all(distance <= 4 for _, distance in found)
+    assert [distance for _, distance in found] == sorted(distance for _, distance in found)
+    assert index.query(original)[0][1] == 0
+    assert len(index) == 5003
+
+
+def test_index_agrees_with_brute_force() -> None:
+    rng = random.Random(11)
+    centres = [rng.getrandbits(64) for _ in range(40)]
+    stored = []
+    for number in range(3000):
+        signature = rng.choice(centres)
+        for bit in rng.sample(range(64), rng.randint(0, 8)):
+            signature ^= 1 << bit
+        stored.append((number, signature))
+    index: NearDuplicateIndex[int] = NearDuplicateIndex(max_distance=3)
+    for key, signature in stored:
+        index.add(key, signature)
+    for probe in centres[:10] + [rng.getrandbits(64) for _ in range(10)]:
+        expected = {(key, hamming(probe, s)) for key, s in stored if hamming(probe, s) <= 3}
+        assert set(index.query(probe)) == expected
+
+
+# --- Rules ---------------------------------------------------------------------------------
+
+
+def test_same_canonical_url_is_the_same_story() -> None:
+    a = Document("Namur : patrouille à vélo", STORY, "https://www.lesoir.be/123/article/velo")
+    b = Document(
+        "EN DIRECT - Namur : mise à jour", NEAR_COPY + "\n\nMise à jour à 14 heures.",
+        "http://m.lesoir.be/123/article/velo/?utm_source=rss&utm_medium=feed#comments",
+    )  # fmt: skip
+    decision = compare(a, b)
+    assert decision == Decision(True, decision.similarity, "same-url")
+    # Without text the URL alone decides.
+    assert compare(Document(url=a.url), Document(url=b.url)).reason == "same-url"
+
+
+def test_a_shared_list_page_url_does_not_merge_unrelated_stories() -> None:
+    page = "https://www.police.be/5303/fr/actualites"
+    decision = compare(Document("", STORY, page), Document("", OTHER_STORY, page + "?xtor=RSS-1"))
+    assert not decision.duplicate
+
+
+def test_same_title_needs_similar_text() -> None:
+    same = compare(
+        Document("Contrôle de police - Le Soir", STORY),
+        Document("VIDÉO - Contrôle de police | RTBF", EDITED_COPY),
+    )
+    assert (same.duplicate, same.reason) == (True, "same-title")
+    generic = compare(
+        Document("Contrôle de police", STORY), Document("Contrôle de police", OTHER_STORY)
+    )
+    assert (generic.duplicate, generic.reason) == (False, "different")
+
+
+def test_near_and_edited_copies_without_title_or_url() -> None:
+    near = compare(Document(text=STORY), Document(text=NEAR_COPY))
+    assert (near.duplicate, near.reason) == (True, "near-copy")
+    assert near.similarity > 0.9
+    edited = compare(Document("Namur : vélo", STORY), Document("Salzinnes à vélo", EDITED_COPY))
+    assert (edited.duplicate, edited.reason) == (True, "overlap")
+    assert compare(Document(text=STORY), Document(text=OTHER_STORY)).reason == "different"
+
+
+def test_one_template_about_two_zones_is_two_stories() -> None:
+    laval = TEMPLATE.format(city="Laval", start=4, end=10, n="1.187")
+    quebec = TEMPLATE.format(city="Québec", start=4, end=10, n="1.312")
+    assert figures_differ(normalise_text(laval), normalise_text(quebec))
+    decision = compare(Document(text=laval), Document(text=quebec))
+    assert (decision.duplicate, decision.reason) == (False, "figures-differ")
+    assert decision.similarity > Thresholds().min_overlap
+    # Without the figure rule the template would pass for a copy.
+    assert compare(Document(text=laval), Document(text=quebec), Thresholds(check_figures=False))
+    # The same release republished, with its figures written another way, is one story.
+    republished = laval.replace("1.187", "1 187") + "\n\nAvec La Presse Canadienne"
+    assert compare(Document(text=laval), Document(text=republished)).duplicate
+
+
+def test_dated_items_far_apart_are_different_stories() -> None:
+    day = datetime(2025, 10, 1, tzinfo=UTC)
+    a = Document(text=STORY, published=day)
+    b = Document(text=NEAR_COPY, published=day + timedelta(days=30))
+    assert compare(a, b).reason == "outside-window"
+    assert compare(a, b, Thresholds(window=timedelta(days=60))).duplicate
+
+
+def test_short_identical_teasers_are_not_enough() -> None:
+    teaser = "Plus d'informations sur notre site."
+    assert not compare(Document("Namur", teaser), Document("Liège", teaser)).duplicate
+
+
+# --- Evaluation ----------------------------------------------------------------------------
+
+
+def _line(label: str, a_text: str, b_text: str, **extra: object) -> str:
+    return json.dumps({"a_text": a_text, "b_text": b_text, "label": label, **extra})
+
+
+def test_evaluation_reports_each_pair_then_the_scores() -> None:
+    lines = [
+        _line("duplicate", STORY, NEAR_COPY, a_title=None, b_url=None),
+        "",
+        _line("duplicate", STORY, EDITED_COPY, a_title="Vélo", b_title="Vélo à Namur"),
+        _line("distinct", STORY, OTHER_STORY, a_url="https://lesoir.be/1"),
+        _line("duplicate", STORY, OTHER_STORY),  # a miss, on purpose
+    ]
+    output = [json.loads(line) for line in evaluate(lines, Thresholds())]
+    pairs, summary = output[:-1], output[-1]
+    assert [pair["index"] for pair in pairs] == [1, 3, 4, 5]  # line numbers, blank skipped
+    assert set(pairs[0]) == {"index", "label", "decision", "similarity", "reason"}
+    assert [pair["decision"] for pair in pairs] == [
+        "duplicate",
+        "duplicate",
+        "distinct",
+        "distinct",
+    ]
+    assert all(isinstance(pair["similarity"], float) for pair in pairs)
+    assert summary["counts"] == {"tp": 2, "fp": 0, "fn": 1, "tn": 1}
+    assert summary["precision"] == 1.0
+    assert summary["recall"] == pytest.approx(2 / 3, abs=1e-4)
+    assert summary["f1"] == pytest.approx(0.8, abs=1e-3)
+    assert summary["pairs"] == 4
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("{not json", r"line 2: invalid JSON"),
+        ('["a", "b"]', r"line 2: expected a JSON object"),
+        ('{"a_text": "x", "b_text": "y"}', r"line 2: missing label"),
+        ('{"a_text": "x", "b_text": "y", "label": "same"}', r"line 2: label must be"),
+        ('{"a_text": "x", "b_text": "y", "label": null}', r"line 2: label must be"),
+        ('{"a_text": "x", "label": "distinct"}', r"line 2: missing b_text"),
+        ('{"a_text": "x", "b_text": "y", "a_title": 3, "label": "distinct"}', r"line 2: a_title"),
+    ],
+)
+def test_evaluation_rejects_bad_lines_with_their_number(line: str, message: str) -> None:
+    good = _line("distinct", STORY, OTHER_STORY)
+    with pytest.raises(ValueError, match=message):
+        list(evaluate([good, line], Thresholds()))
+
+
+# --- The labelled set (regression guard) ---------------------------------------------------
+
+
+def test_labelled_set_is_well_formed() -> None:
+    records = [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines()]
+    assert len(records) >= 240
+    labels = Counter(record["label"] for record in records)
+    assert set(labels) == {"duplicate", "distinct"}
+    assert 0.4 <= labels["duplicate"] / len(records) <= 0.6
+    languages = Counter(record["lang"] for record in records)
+    assert all(0.25 <= languages[code] / len(records) <= 0.4 for code in ("fr", "nl", "en"))
+    for record in records:
+        for side in "ab":
+            assert 80 <= len(record[f"{side}_text"].split()) <= 250
+
+
+def test_labelled_set_reaches_the_targets_with_default_thresholds() -> None:
+    with LABELLED.open(encoding="utf-8") as lines:
+        summary = json.loads(list(evaluate(lines, Thresholds()))[-1])
+    assert summary["precision"] >= 0.95, summary
+    assert summary["recall"] >= 0.90, summary
