@@ -135,12 +135,22 @@ def test_it_reminds_a_board_member_before_the_mandate_ends(smtp_server: Mailbox)
 def test_it_enqueues_each_periodic_job_once_per_period() -> None:
     moment = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
     first = scheduler.tick(moment)
-    assert sorted(first) == ["agreement-reminders", "mandate-reminders", "mediawatch-poll", "retention"]
+    assert sorted(first) == [
+        "agreement-reminders",
+        "mandate-reminders",
+        "mediawatch-poll",
+        "retention",
+    ]
     assert scheduler.tick(moment + timedelta(seconds=5)) == []
     assert ScheduledRun.objects.count() == 4
     assert all(run.task_result_id for run in ScheduledRun.objects.all())
     later = scheduler.tick(moment + timedelta(days=1))
-    assert sorted(later) == ["agreement-reminders", "mandate-reminders", "mediawatch-poll", "retention"]
+    assert sorted(later) == [
+        "agreement-reminders",
+        "mandate-reminders",
+        "mediawatch-poll",
+        "retention",
+    ]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,6 +1,9 @@
 """Demo sources: the outlets shipped in demo_sources/, served by the platform itself."""
 
 import json
+from datetime import timedelta
+
+from django.utils import timezone
 
 from .models import Source, SourceKind
 from .views import DEMO_SOURCES, demo_base_url
@@ -20,6 +23,8 @@ def load_demo_sources() -> list[Source]:
                 "country": outlet.get("country", ""),
                 "poll_minutes": 60,
                 "active": True,
+                # First poll once the web server (which serves these files) is up.
+                "next_poll_at": timezone.now() + timedelta(seconds=20),
             },
         )
         sources.append(source)

@@ -13,7 +13,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from .models import Article
-from .pipeline.stemming import fold, query_alternatives, stem, words
+from .pipeline.stemming import STOPWORDS, fold, query_alternatives, stem, words
 
 PHRASE = re.compile(r'"([^"]+)"')
 
@@ -30,8 +30,8 @@ class ParsedQuery:
 
 def parse_query(query: str) -> ParsedQuery:
     phrases = [words(p) for p in PHRASE.findall(query)]
-    rest = PHRASE.sub(" ", query)
-    return ParsedQuery(words(rest)[:20], [p for p in phrases if p][:5])
+    rest = [w for w in words(PHRASE.sub(" ", query)) if w not in STOPWORDS]
+    return ParsedQuery(rest[:20], [p for p in phrases if p][:5])
 
 
 def _fts5_expression(parsed: ParsedQuery, language: str) -> str:

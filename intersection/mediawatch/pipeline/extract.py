@@ -41,7 +41,12 @@ def _date(value: str | None) -> datetime | None:
 def extract_page(html: bytes, url: str) -> ExtractedPage | None:
     """Main text and metadata; None when the page has no article text."""
     document: Any = trafilatura.bare_extraction(
-        html, url=url, with_metadata=True, include_comments=False, include_tables=False
+        html,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
+        favor_precision=True,
     )
     if document is None or len((document.text or "").strip()) < MIN_TEXT_CHARS:
         return None

@@ -16,6 +16,17 @@ STEMMERS = {"fr": "french", "nl": "dutch", "en": "english", "de": "german"}
 WORD = re.compile(r"\w+", re.UNICODE)
 
 
+# Words too common to search for on their own (accents folded); phrases keep them.
+STOPWORDS = frozenset(
+    """a au aux avec ce ces dans de des du elle en et il ils je la le les leur mais ne nous
+    on ou par pas pour qu que qui sa se ses son sur un une vous l d s n c j
+    aan als bij dat de den der des die dit een en er het hij in is met na naar niet of om op
+    te tot uit van voor we wij ze zij zijn
+    an and are as at be by for from has have in is it its of on or that the to was were
+    will with""".split()  # noqa: SIM905 - a word list is easier to read as text
+)
+
+
 def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))

@@ -50,7 +50,7 @@ class Command(BaseCommand):
             sources = load_demo_sources()
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"{len(sources)} demo news sources; the worker collects them within a minute."
+                    f"{len(sources)} demo news sources; the worker reads them within two minutes."
                 )
             )
         elif action == "eval-duplicates":
