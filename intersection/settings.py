@@ -268,6 +268,8 @@ MEDIAWATCH_ALLOWED_ADDRESSES = env_list(
     "MEDIAWATCH_ALLOWED_ADDRESSES", "" if PRODUCTION else "127.0.0.1"
 )
 MEDIAWATCH_MAX_FAILURES = int(os.environ.get("MEDIAWATCH_MAX_FAILURES", "10"))
+# Politeness: at least this many seconds between two requests to one host.
+MEDIAWATCH_HOST_SPACING_SECONDS = float(os.environ.get("MEDIAWATCH_HOST_SPACING_SECONDS", "2"))
 
 # Periodic jobs run by `manage.py scheduler`: (name, task, every N seconds).
 SCHEDULE = [

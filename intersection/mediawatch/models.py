@@ -165,3 +165,29 @@ class FetchRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+
+def new_feed_key() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(24)
+
+
+class SavedSearch(models.Model):
+    """A search a member keeps, with a private Atom feed address for feed readers."""
+
+    user = models.ForeignKey(
+        "accounts.User", on_delete=models.CASCADE, related_name="saved_searches"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    query_string = models.CharField(_("search"), max_length=1000)
+    feed_key = models.CharField(max_length=64, unique=True, default=new_feed_key)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("saved search")
+        verbose_name_plural = _("saved searches")
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,8 +1,8 @@
 """Reads of the media watch: the archive with its filters, an article, sources."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from . import search
@@ -45,4 +45,10 @@ def article_detail(pk: int) -> Article | None:
 
 
 def sources() -> QuerySet[Source]:
-    return Source.objects.select_related("organisation").order_by("-active", "name")
+    """Sources with `items_week`: versions seen over the last seven days."""
+    week = timezone.now() - timedelta(days=7)
+    return (
+        Source.objects.select_related("organisation")
+        .annotate(items_week=Count("versions", filter=Q(versions__seen_at__gte=week)))
+        .order_by("-active", "name")
+    )

@@ -10,18 +10,20 @@ import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import Article, ArticleBand, ArticleVersion, FetchRun, Source
+from .models import Article, ArticleBand, ArticleVersion, FetchRun, SavedSearch, Source
 from .pipeline import dedup
 from .pipeline.extract import ExtractedPage, extract_page
 from .pipeline.feeds import FeedError, FeedItem, parse_feed
-from .pipeline.fetch import Fetcher, FetchError, FetchErrorKind, Validators
+from .pipeline.fetch import Fetcher, FetchError, FetchErrorKind, FetchLimits, Validators
 from .pipeline.language import detect_language
+from .pipeline.robots import RobotsRules
 from .pipeline.stemming import index_terms
 from .pipeline.urls import canonical_url, comparable_url
 
@@ -102,15 +104,25 @@ def _record_success(source: Source, now: datetime, *, new_items: int) -> None:
     source.save()
 
 
-def _candidate(source: Source, item: FeedItem, fetcher: Fetcher, report: PollReport) -> Candidate:
+def _fetch_page(url: str, fetcher: Fetcher, report: PollReport) -> ExtractedPage | None:
+    try:
+        fetched = fetcher.fetch(url, accept="text/html,application/xhtml+xml")
+    except FetchError as error:
+        report.count_error(f"page_{error.kind}")
+        return None
+    return extract_page(fetched.body, fetched.url)
+
+
+def _candidate(
+    source: Source, item: FeedItem, fetcher: Fetcher, report: PollReport, robots: RobotsRules
+) -> Candidate:
     text = dedup_text = item.content or item.summary
     page: ExtractedPage | None = None
     if len(dedup.normalise_text(text)) < SHORT_TEXT and item.url:
-        try:
-            fetched = fetcher.fetch(item.url, accept="text/html,application/xhtml+xml")
-            page = extract_page(fetched.body, fetched.url)
-        except FetchError as error:
-            report.count_error(f"page_{error.kind}")
+        if not robots.allows(item.url):
+            report.count_error("page_disallowed_by_robots")  # the feed's summary stays
+        else:
+            page = _fetch_page(item.url, fetcher, report)
         if page is not None:
             text = page.text
     dedup_text = text or item.title
@@ -250,6 +262,7 @@ def poll_source(
         report.count_error("not_a_feed")
         FetchRun.objects.filter(pk=run.pk).update(finished_at=now, error_kind="not_a_feed")
         return report
+    robots = RobotsRules(fetcher, settings.MEDIAWATCH_USER_AGENT)
     known = set(
         ArticleVersion.objects.filter(
             source=source, guid__in=[i.guid for i in feed.items]
@@ -261,7 +274,7 @@ def poll_source(
             report.already_seen += 1
             continue
         try:
-            is_new = _store(source, _candidate(source, item, fetcher, report))
+            is_new = _store(source, _candidate(source, item, fetcher, report, robots))
         except IntegrityError:  # stored meanwhile by another worker: nothing to do
             report.already_seen += 1
             continue
@@ -290,6 +303,7 @@ def fetcher_for_settings() -> Fetcher:
     return Fetcher(
         user_agent=settings.MEDIAWATCH_USER_AGENT,
         policy=AddressPolicy(frozenset(settings.MEDIAWATCH_ALLOWED_ADDRESSES)),
+        limits=FetchLimits(host_spacing=settings.MEDIAWATCH_HOST_SPACING_SECONDS),
     )
 
 
@@ -311,3 +325,7 @@ def poll_due_sources(*, now: datetime, limit: int = 50) -> list[PollReport]:
         for source in due_sources(now)[:limit]:
             reports.append(poll_source(source=source, fetcher=fetcher, now=timezone.now()))
     return reports
+
+
+def saved_search_create(*, user: Any, name: str, query_string: str) -> SavedSearch:
+    return SavedSearch.objects.create(user=user, name=name, query_string=query_string)

@@ -8,4 +8,8 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("articles/<int:pk>/", views.article, name="article"),
     path("sources/", views.sources, name="sources"),
+    path("saved/", views.save_search, name="save_search"),
+    path("saved/<int:pk>/delete/", views.delete_saved_search, name="delete_saved_search"),
+    path("saved/<str:key>.atom", views.saved_search_feed, name="saved_search_feed"),
+    path("export.<str:fmt>", views.export, name="export"),
 ]

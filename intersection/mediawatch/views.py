@@ -1,24 +1,35 @@
+import csv
+import io
+import json
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
+from intersection.core import audit
+from intersection.network import policy
 from intersection.network.models import Resource
 from intersection.network.policy import requires
 
-from . import search, selectors
+from . import search, selectors, services
 from .forms import ArchiveFilterForm
+from .models import Article, SavedSearch
 
 PAGE_SIZE = 20
 
 
-@requires(Resource.MEDIA_WATCH)
-def index(request: HttpRequest) -> HttpResponse:
-    """The archive: search with filters, newest first, one line per story."""
-    form = ArchiveFilterForm(request.GET or None)
+def _archive(params: QueryDict) -> tuple[ArchiveFilterForm, QuerySet[Article], str]:
+    """The archive filtered by these query parameters (invalid filters are ignored)."""
+    form = ArchiveFilterForm(params or None)
     filters = form.cleaned_data if form.is_valid() else {}
     articles = selectors.archive(
         query=filters.get("q", ""),
@@ -29,15 +40,127 @@ def index(request: HttpRequest) -> HttpResponse:
         until=filters.get("until"),
         reader_language=(get_language() or "fr")[:2],
     )
+    return form, articles, filters.get("q", "")
+
+
+@requires(Resource.MEDIA_WATCH)
+def index(request: HttpRequest) -> HttpResponse:
+    """The archive: search with filters, newest first, one line per story."""
+    form, articles, query = _archive(request.GET)
     page = Paginator(articles, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = filters.get("q", "")
     rows = [(article, search.snippet(article.text or article.summary, query)) for article in page]
+    filters = request.GET.copy()
+    filters.pop("page", None)
     return render(
         request,
         "mediawatch/index.html",
-        {"form": form, "page": page, "rows": rows, "query": query},
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "query": query,
+            "filters": filters.urlencode(),
+            "saved": SavedSearch.objects.filter(user_id=request.user.pk or 0),
+        },
         status=400 if form.errors else 200,
     )
+
+
+@requires(Resource.MEDIA_WATCH)
+@require_POST
+def save_search(request: HttpRequest) -> HttpResponse:
+    name = request.POST.get("name", "").strip()[:100]
+    query_string = request.POST.get("filters", "")[:1000]
+    if not name:
+        messages.error(request, _("Give the search a name to save it."))
+    else:
+        services.saved_search_create(user=request.user, name=name, query_string=query_string)
+        messages.success(request, _("Search saved. Its Atom feed is listed below the results."))
+    return redirect(f"{reverse('mediawatch:index')}?{query_string}")
+
+
+@requires(Resource.MEDIA_WATCH)
+@require_POST
+def delete_saved_search(request: HttpRequest, pk: int) -> HttpResponse:
+    saved = get_object_or_404(SavedSearch, pk=pk, user_id=request.user.pk)
+    saved.delete()
+    messages.success(request, _("The saved search “%(name)s” is deleted.") % {"name": saved.name})
+    return redirect("mediawatch:index")
+
+
+def saved_search_feed(request: HttpRequest, key: str) -> HttpResponse:
+    """Atom feed of a saved search, at a private address for feed readers. The owner's
+    access is checked on every request: when their agreement ends, so does the feed."""
+    saved = SavedSearch.objects.select_related("user").filter(feed_key=key).first()
+    if saved is None or not policy.allows(saved.user, Resource.MEDIA_WATCH):
+        raise Http404
+    _form, articles, _query = _archive(QueryDict(saved.query_string))
+    feed = Atom1Feed(
+        title=f"Intersection — {saved.name}",
+        link=request.build_absolute_uri(f"{reverse('mediawatch:index')}?{saved.query_string}"),
+        description=saved.name,
+        language=get_language() or "fr",
+    )
+    for article in articles[:50]:
+        feed.add_item(
+            title=article.title,
+            link=request.build_absolute_uri(reverse("mediawatch:article", args=[article.pk])),
+            description=article.summary or article.text[:500],
+            pubdate=article.published_at or article.first_seen_at,
+            unique_id=f"intersection:article:{article.pk}",
+        )
+    return HttpResponse(
+        feed.writeString("utf-8"), content_type="application/atom+xml; charset=utf-8"
+    )
+
+
+EXPORT_LIMIT = 5000
+EXPORT_FIELDS = ["id", "title", "url", "language", "published_at", "source", "outlets", "summary"]
+
+
+@requires(Resource.MEDIA_WATCH)
+def export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The current search as CSV or JSON (at most EXPORT_LIMIT articles), audited."""
+    if fmt not in ("csv", "json"):
+        raise Http404
+    _form, articles, _query = _archive(request.GET)
+    rows = [
+        {
+            "id": a.pk,
+            "title": a.title,
+            "url": a.url,
+            "language": a.language,
+            "published_at": a.published_at.isoformat() if a.published_at else "",
+            "source": a.source.name,
+            "outlets": a.outlets,  # type: ignore[attr-defined]
+            "summary": a.summary,
+        }
+        for a in articles[:EXPORT_LIMIT]
+    ]
+    audit.record(
+        action="mediawatch.export", request=request, object_repr=f"{fmt} {len(rows)} articles"
+    )
+    if fmt == "json":
+        response = HttpResponse(
+            json.dumps(rows, ensure_ascii=False), content_type="application/json; charset=utf-8"
+        )
+    else:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS)
+        writer.writeheader()
+        writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
+        response = HttpResponse(
+            "\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8"
+        )
+    response["Content-Disposition"] = f'attachment; filename="media-watch.{fmt}"'
+    return response
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A leading = + - @ would run as a formula in a spreadsheet: quote it."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 @requires(Resource.MEDIA_WATCH)

@@ -224,3 +224,14 @@ def test_it_refuses_non_public_addresses_before_any_connection(address: str) -> 
 @pytest.mark.parametrize("address", ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"])
 def test_it_accepts_public_addresses(address: str) -> None:
     AddressPolicy().check("example.test", address)
+
+
+def test_it_spaces_requests_to_the_same_public_host() -> None:
+    # Pure check of the spacing clock: no request leaves the machine.
+    client = Fetcher(user_agent=UA, policy=AddressPolicy(), limits=FetchLimits(host_spacing=0.3))
+    started = time.monotonic()
+    client._space("news.example.org")
+    client._space("news.example.org")  # waits for the first one's spacing
+    client._space("other.example.org")  # another host: no wait
+    assert time.monotonic() - started >= 0.3
+    client.close()

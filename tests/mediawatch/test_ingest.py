@@ -245,3 +245,62 @@ def test_it_serves_the_archive_search_and_article_to_members_with_an_agreement(
     assert outsider.get("/api/media-watch/articles").status_code == 403
     staff = login(Client(), make_user("s@example.org", role=Role.STAFF))
     assert "Le Quotidien" in staff.get("/media-watch/sources/").content.decode()
+
+
+def test_it_saves_a_search_with_a_private_feed_and_exports_results(
+    web: LocalServer, fetcher: Fetcher
+) -> None:
+    import csv
+    import io
+
+    from intersection.core.models import AuditEvent
+    from intersection.mediawatch.models import SavedSearch
+
+    web.routes["/a.xml"] = reply(
+        rss(
+            [
+                ("a1", "=Les agents de quartier", web.url("/p/1"), WIRE),
+                ("a2", "Vélos", web.url("/p/2"), OTHER),
+            ]
+        )
+    )
+    poll(source(web, "/a.xml"), fetcher)
+    network, zone = make_org("net", kind="association"), make_org("zone")
+    agreement = make_agreement(
+        "MW", parties=[network, zone], grants={"media_watch": [zone]},
+        signed_on=timezone.localdate() - timedelta(days=30),
+        starts_on=timezone.localdate() - timedelta(days=30),
+    )  # fmt: skip
+    member = login(Client(), make_user("m@example.org", org=zone))
+    member.post("/media-watch/saved/", {"name": "Agents", "filters": "q=agent"})
+    saved = SavedSearch.objects.get()
+    feed = Client().get(f"/media-watch/saved/{saved.feed_key}.atom")  # a feed reader: no session
+    assert feed.status_code == 200 and feed["Content-Type"].startswith("application/atom+xml")
+    body = feed.content.decode()
+    assert "Les agents de quartier" in body and "Vélos" not in body
+    assert Client().get("/media-watch/saved/not-a-key.atom").status_code == 404
+    exported = member.get("/media-watch/export.csv", {"q": "agent"})
+    rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert [row["title"] for row in rows] == ["'=Les agents de quartier"]  # formula neutralised
+    as_json = member.get("/media-watch/export.json").json()
+    assert {row["title"] for row in as_json} == {"=Les agents de quartier", "Vélos"}
+    assert AuditEvent.objects.filter(action="mediawatch.export").count() == 2
+    assert member.get("/media-watch/export.xlsx").status_code == 404
+    # The agreement ends: the feed ends with it, without anyone touching the saved search.
+    agreement.ends_on = timezone.localdate() - timedelta(days=1)
+    agreement.save()
+    assert Client().get(f"/media-watch/saved/{saved.feed_key}.atom").status_code == 404
+
+
+def test_it_respects_robots_txt_for_article_pages(web: LocalServer, fetcher: Fetcher) -> None:
+    web.routes["/robots.txt"] = reply(b"User-agent: *\nDisallow: /private/\n")
+    web.routes["/private/1"] = reply(
+        f"<html><body><article><p>{WIRE}</p></article></body></html>".encode()
+    )
+    web.routes["/a.xml"] = reply(
+        rss([("a1", "Agents", web.url("/private/1"), "Court résumé de l'article.")])
+    )
+    report = poll(source(web, "/a.xml"), fetcher)
+    assert report.errors == {"page_disallowed_by_robots": 1}
+    assert not any(path == "/private/1" for path, _ in web.requests)
+    assert Article.objects.get().text == "Court résumé de l'article."

@@ -56,6 +56,7 @@ class FetchLimits:
     max_decoded_bytes: int = 30 * 1024 * 1024
     max_redirects: int = 5
     max_retry_after: float = 6 * 3600.0
+    host_spacing: float = 0.0  # politeness: seconds between two requests to the same host
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,8 @@ class Fetcher:
         limits: FetchLimits | None = None,
     ) -> None:
         self.limits = limits or FetchLimits()
+        self.policy = policy
+        self._last_request: dict[str, float] = {}
         self.client = httpx.Client(
             transport=_guarded_transport(policy),
             follow_redirects=False,
@@ -201,6 +204,7 @@ class Fetcher:
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise FetchError(FetchErrorKind.BAD_URL, f"only http(s) URLs are fetched: {url!r}")
+            self._space(parts.hostname)
             headers = {"Accept": accept}
             if validators and validators.etag:
                 headers["If-None-Match"] = validators.etag
@@ -222,6 +226,15 @@ class Fetcher:
         raise FetchError(
             FetchErrorKind.TOO_MANY_REDIRECTS, f"more than {self.limits.max_redirects} redirects"
         )
+
+    def _space(self, host: str) -> None:
+        """Wait so that requests to one host are at least `host_spacing` apart."""
+        if not self.limits.host_spacing or host in self.policy.allowed:
+            return
+        wait = self._last_request.get(host, 0.0) + self.limits.host_spacing - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self._last_request[host] = time.monotonic()
 
     def _request(self, url: str, headers: dict[str, str], deadline: float) -> Fetched | str:
         with self.client.stream("GET", url, headers=headers) as response:
