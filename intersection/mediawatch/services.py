@@ -17,12 +17,21 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import Article, ArticleBand, ArticleVersion, FetchRun, SavedSearch, Source
+from .models import (
+    Article,
+    ArticleBand,
+    ArticleVersion,
+    FetchRun,
+    SavedSearch,
+    Source,
+    SourceKind,
+)
 from .pipeline import dedup
 from .pipeline.extract import ExtractedPage, extract_page
-from .pipeline.feeds import FeedError, FeedItem, parse_feed
+from .pipeline.feeds import FeedError, FeedItem, ParsedFeed, parse_feed
 from .pipeline.fetch import Fetcher, FetchError, FetchErrorKind, FetchLimits, Validators
 from .pipeline.language import detect_language
+from .pipeline.listings import article_links, parse_news_sitemap
 from .pipeline.robots import RobotsRules
 from .pipeline.stemming import index_terms
 from .pipeline.urls import canonical_url, comparable_url
@@ -233,6 +242,14 @@ def _store(source: Source, candidate: Candidate) -> bool:
     return is_new
 
 
+def _parse(source: Source, body: bytes, url: str, content_type: str) -> ParsedFeed:
+    if source.kind == SourceKind.NEWS_SITEMAP:
+        return parse_news_sitemap(body, base_url=url)
+    if source.kind == SourceKind.WEB_PAGE:
+        return article_links(body, base_url=url)
+    return parse_feed(body, base_url=url, content_type=content_type)
+
+
 def poll_source(
     *, source: Source, fetcher: Fetcher, now: datetime,
     on_item: Callable[[], None] | None = None,
@@ -255,7 +272,7 @@ def poll_source(
         FetchRun.objects.filter(pk=run.pk).update(finished_at=now, status=report.status)
         return report
     try:
-        feed = parse_feed(fetched.body, base_url=fetched.url, content_type=fetched.content_type)
+        feed = _parse(source, fetched.body, fetched.url, fetched.content_type)
     except FeedError as error:
         _record_failure(source, "not_a_feed", str(error), now, None)
         report.status = "error"

@@ -44,7 +44,9 @@ class Command(BaseCommand):
                 "warning",
                 "intersection.wsgi:application",
             ],
-            "worker": [python, manage, "db_worker", "--interval", "1"],
+            # The worker exits after 200 tasks and is started again: extraction's memory is
+            # given back to the system regularly.
+            "worker": [python, manage, "db_worker", "--interval", "1", "--max-tasks", "200"],
             "scheduler": [python, manage, "scheduler"],
         }
         processes = {
@@ -66,11 +68,17 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         exit_code = 0
         while not stopping:
-            for name, process in processes.items():
-                if process.poll() is not None:
-                    self.stderr.write(f"{name} exited with code {process.returncode}; stopping.")
-                    exit_code = 1
-                    stopping = True
+            for name, process in list(processes.items()):
+                if process.poll() is None:
+                    continue
+                if name == "worker" and process.returncode == 0:  # recycled after max tasks
+                    processes[name] = subprocess.Popen(
+                        commands[name], cwd=settings.BASE_DIR, start_new_session=True
+                    )
+                    continue
+                self.stderr.write(f"{name} exited with code {process.returncode}; stopping.")
+                exit_code = 1
+                stopping = True
             time.sleep(0.3)
         self.stdout.write("Stopping…")
         for process in processes.values():
