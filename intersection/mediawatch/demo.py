@@ -2,6 +2,7 @@
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 from django.utils import timezone
 
@@ -29,3 +30,26 @@ def load_demo_sources() -> list[Source]:
         )
         sources.append(source)
     return sources
+
+
+REAL_SOURCES = Path(__file__).resolve().parent / "data" / "real_sources.json"
+
+
+def load_real_sources() -> int:
+    """Register the documented real public sources, inactive: a curator enables them.
+    Sources already present keep their settings (active or not). Returns how many were new."""
+    added = 0
+    for entry in json.loads(REAL_SOURCES.read_text(encoding="utf-8")):
+        _source, created = Source.objects.get_or_create(
+            url=entry["url"],
+            query=entry["query"],
+            defaults={
+                "name": entry["name"],
+                "kind": entry["kind"],
+                "language_hint": entry["language"],
+                "country": entry["country"],
+                "active": False,
+            },
+        )
+        added += created
+    return added

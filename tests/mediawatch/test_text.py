@@ -90,3 +90,16 @@ def test_it_reads_and_writes_opml() -> None:
 def test_it_refuses_broken_or_dangerous_opml(data: bytes) -> None:
     with pytest.raises(OpmlError):
         read_opml(data)
+
+
+@pytest.mark.django_db
+def test_it_registers_the_documented_public_sources_inactive() -> None:
+    from intersection.mediawatch.demo import load_real_sources
+    from intersection.mediawatch.models import Source
+
+    added = load_real_sources()
+    assert added >= 15 and not Source.objects.filter(active=True).exists()
+    search = Source.objects.filter(kind="search_feed").first()
+    assert search is not None and "{query}" in search.url and search.query
+    assert "%22" in search.fetch_url or "+" in search.fetch_url  # the query is encoded
+    assert load_real_sources() == 0  # idempotent

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from intersection.mediawatch import services
-from intersection.mediawatch.demo import load_demo_sources
+from intersection.mediawatch.demo import load_demo_sources, load_real_sources
 from intersection.mediawatch.models import Source, SourceKind
 from intersection.mediawatch.opml import OpmlError, OpmlFeed, read_opml, write_opml
 from intersection.mediawatch.pipeline.dedup import Thresholds
@@ -30,6 +30,9 @@ class Command(BaseCommand):
         commands.add_parser(
             "demo-sources", help="Register the offline demo outlets (not in production)."
         )
+        commands.add_parser(
+            "known-sources", help="Register the documented real public sources, inactive."
+        )
         evaluation = commands.add_parser(
             "eval-duplicates", help="Precision and recall of duplicate detection on labelled pairs."
         )
@@ -48,11 +51,15 @@ class Command(BaseCommand):
             if settings.PRODUCTION:
                 raise CommandError("Demo sources are not loaded in production (PRODUCTION=1).")
             sources = load_demo_sources()
+            load_real_sources()
             self.stdout.write(
                 self.style.SUCCESS(
                     f"{len(sources)} demo news sources; the worker reads them within two minutes."
                 )
             )
+        elif action == "known-sources":
+            added = load_real_sources()
+            self.stdout.write(self.style.SUCCESS(f"{added} public sources added, inactive."))
         elif action == "eval-duplicates":
             self.eval_duplicates(options["file"])
 
