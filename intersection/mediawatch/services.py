@@ -177,7 +177,7 @@ def _best_match(
     return best
 
 
-def _find_original(candidate: Candidate) -> tuple[Article, float, str] | None:
+def _find_original(candidate: Candidate, keys: list[int]) -> tuple[Article, float, str] | None:
     """The stored story this candidate repeats, if any: same URL, same title, or near text."""
     same_url = Article.objects.filter(canonical_url=candidate.canonical).first()
     if same_url is not None:
@@ -189,9 +189,7 @@ def _find_original(candidate: Candidate) -> tuple[Article, float, str] | None:
         if found:
             return found
     ids = (
-        ArticleBand.objects.filter(
-            _near(candidate.published, "article__"), key__in=dedup.candidate_keys(candidate.text)
-        )
+        ArticleBand.objects.filter(_near(candidate.published, "article__"), key__in=keys)
         .values_list("article_id", flat=True)
         .distinct()[:200]
     )
@@ -201,8 +199,9 @@ def _find_original(candidate: Candidate) -> tuple[Article, float, str] | None:
 def _store(source: Source, candidate: Candidate) -> bool:
     """Store one item; True when it is a new story, False when a version of a known one."""
     signature = dedup.text_signature(candidate.text)
+    keys = dedup.band_keys(signature) + dedup.overlap_keys(candidate.text)  # candidate_keys
     with transaction.atomic():
-        original = _find_original(candidate)
+        original = _find_original(candidate, keys)
         if original is None:
             article = Article.objects.create(
                 canonical_url=candidate.canonical,
@@ -222,8 +221,7 @@ def _store(source: Source, candidate: Candidate) -> bool:
                 source=source,
             )
             ArticleBand.objects.bulk_create(
-                ArticleBand(article=article, key=key)
-                for key in set(dedup.candidate_keys(candidate.text))
+                ArticleBand(article=article, key=key) for key in set(keys)
             )
             similarity, reason, is_new = 1.0, "", True
         else:
