@@ -72,6 +72,7 @@ test: check pytest-sqlite pytest-postgres
 bench: $(STAMP) var translations
 	$(PY) bench/web.py
 	$(PY) bench/dedup_lookup.py
+	$(PY) bench/mediawatch.py
 
 # Duplicate detection on the project's labelled pairs: precision, recall, F1.
 eval: $(STAMP) var
