@@ -19,7 +19,7 @@ def archive(
     until: date | None = None,
     reader_language: str = "fr",
 ) -> QuerySet[Article]:
-    articles = Article.objects.select_related("source").annotate(outlets=Count("versions"))
+    articles = Article.objects.select_related("source")
     if language:
         articles = articles.filter(language=language)
     if country:
@@ -32,6 +32,18 @@ def archive(
     if until:
         articles = articles.filter(published_at__lte=datetime.combine(until, time.max, zone))
     return search.search(articles, query, reader_language).order_by("-published_at", "-id")
+
+
+def outlet_counts(articles: list[Article]) -> dict[int, int]:
+    """How many outlets carried each of these articles, in one query (for a page of results,
+    not for every match: counting over all matches made large searches slow)."""
+    rows = (
+        ArticleVersion.objects.filter(article_id__in=[a.pk for a in articles])
+        .values("article_id")
+        .annotate(outlets=Count("id"))
+        .values_list("article_id", "outlets")
+    )
+    return dict(rows)
 
 
 def article_detail(pk: int) -> Article | None:

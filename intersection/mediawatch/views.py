@@ -48,7 +48,15 @@ def index(request: HttpRequest) -> HttpResponse:
     """The archive: search with filters, newest first, one line per story."""
     form, articles, query = _archive(request.GET)
     page = Paginator(articles, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(article, search.snippet(article.text or article.summary, query)) for article in page]
+    outlets = selectors.outlet_counts(list(page))
+    rows = [
+        (
+            article,
+            search.snippet(article.text or article.summary, query),
+            outlets.get(article.pk, 1),
+        )
+        for article in page
+    ]
     filters = request.GET.copy()
     filters.pop("page", None)
     return render(
@@ -124,6 +132,8 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
     if fmt not in ("csv", "json"):
         raise Http404
     _form, articles, _query = _archive(request.GET)
+    chosen = list(articles[:EXPORT_LIMIT])
+    outlets = selectors.outlet_counts(chosen)
     rows = [
         {
             "id": a.pk,
@@ -132,10 +142,10 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
             "language": a.language,
             "published_at": a.published_at.isoformat() if a.published_at else "",
             "source": a.source.name,
-            "outlets": a.outlets,  # type: ignore[attr-defined]
+            "outlets": outlets.get(a.pk, 1),
             "summary": a.summary,
         }
-        for a in articles[:EXPORT_LIMIT]
+        for a in chosen
     ]
     audit.record(
         action="mediawatch.export", request=request, object_repr=f"{fmt} {len(rows)} articles"

@@ -39,7 +39,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return
     if os.environ.get("CI"):
         raise pytest.UsageError(f"{CHROMIUM} is missing: .ci/run installs it (apt-get).")
-    skip = pytest.mark.skip(reason=f"{CHROMIUM} is not installed")
+    skip = pytest.mark.skip(
+        reason=f"{CHROMIUM} missing: 'apt-get install chromium' lifts this (CI fails instead)"
+    )
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(skip)
