@@ -1,7 +1,9 @@
 """JSON API of the media watch: sources, articles, search (unlocked by agreements)."""
 
 from datetime import date, datetime
+from typing import Any
 
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
@@ -11,7 +13,7 @@ from intersection.core.api_pagination import Pagination
 from intersection.network import policy
 from intersection.network.models import Resource
 
-from . import selectors
+from . import search, selectors
 from .models import Article, Source
 
 router = Router(tags=["media watch"], auth=TOKEN_OR_SESSION)
@@ -85,8 +87,28 @@ def list_sources(request: HttpRequest) -> object:
     return selectors.sources()
 
 
+class ArchivePagination(Pagination):
+    """Limit/offset, with a count that stops at 10,000 (`more` tells there are more)."""
+
+    class Output(Schema):
+        items: list[Any]
+        count: int = Field(description="Matches, counted up to 10,000.")
+        more: bool = Field(description="True when more than `count` articles match.")
+
+    def paginate_queryset(
+        self, queryset: QuerySet[Article], pagination: Any, request: HttpRequest, **params: Any
+    ) -> dict[str, Any]:
+        found = search.capped_count(queryset)
+        offset, limit = pagination.offset, min(pagination.limit, self.max_limit)
+        return {
+            "items": queryset[offset : offset + limit],
+            "count": min(found, search.COUNT_LIMIT),
+            "more": found > search.COUNT_LIMIT,
+        }
+
+
 @router.get("/articles", response=list[ArticleOut], summary="Archive search, newest first")
-@paginate(Pagination)
+@paginate(ArchivePagination)
 def list_articles(request: HttpRequest, filters: Query[ArchiveFilters]) -> object:
     policy.require(request, Resource.MEDIA_WATCH)
     source = Source.objects.filter(pk=filters.source).first() if filters.source else None

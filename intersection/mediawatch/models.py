@@ -1,5 +1,8 @@
+from datetime import datetime
+
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -70,6 +73,10 @@ class Source(models.Model):
         return self.duplicates_seen / self.items_seen if self.items_seen else 0.0
 
 
+def now_whole_second() -> datetime:
+    return timezone.now().replace(microsecond=0)
+
+
 class Article(models.Model):
     """A story, stored once; every outlet that carried it is an ArticleVersion."""
 
@@ -85,6 +92,9 @@ class Article(models.Model):
     language_confidence = models.FloatField(_("language confidence"), null=True, blank=True)
     published_at = models.DateTimeField(_("published"), null=True, blank=True, db_index=True)
     first_seen_at = models.DateTimeField(_("first seen"), auto_now_add=True, db_index=True)
+    # What the archive sorts and filters by: published, else first seen, in whole seconds
+    # (the SQLite full-text index is keyed by it, see search.py).
+    listed_at = models.DateTimeField(_("listed"), default=now_whole_second)
     signature = models.BigIntegerField(_("text signature"), null=True, blank=True)
     # Stems of title and text (pipeline/stemming.py), indexed by FTS5 or PostgreSQL.
     search_terms = models.TextField(blank=True)
@@ -94,7 +104,8 @@ class Article(models.Model):
     )
 
     class Meta:
-        ordering = ["-published_at", "-id"]
+        ordering = ["-listed_at", "-id"]
+        indexes = [models.Index(fields=["-listed_at", "-id"], name="article_listing")]
         verbose_name = _("article")
         verbose_name_plural = _("articles")
 

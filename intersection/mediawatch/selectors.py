@@ -2,7 +2,7 @@
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from . import search
@@ -19,19 +19,24 @@ def archive(
     until: date | None = None,
     reader_language: str = "fr",
 ) -> QuerySet[Article]:
+    """Articles matching the query and filters, newest first (by `listed_at`: published,
+    else first seen). Count them with `search.capped_count`."""
     articles = Article.objects.select_related("source")
     if language:
         articles = articles.filter(language=language)
+    carried = ArticleVersion.objects.filter(article=OuterRef("pk"))
     if country:
-        articles = articles.filter(versions__source__country=country).distinct()
+        articles = articles.filter(Exists(carried.filter(source__country=country)))
     if source is not None:
-        articles = articles.filter(versions__source=source).distinct()
+        articles = articles.filter(Exists(carried.filter(source=source)))
     zone = timezone.get_current_timezone()
-    if since:
-        articles = articles.filter(published_at__gte=datetime.combine(since, time.min, zone))
-    if until:
-        articles = articles.filter(published_at__lte=datetime.combine(until, time.max, zone))
-    return search.search(articles, query, reader_language).order_by("-published_at", "-id")
+    return search.search(
+        articles,
+        query,
+        reader_language,
+        since=datetime.combine(since, time.min, zone) if since else None,
+        until=datetime.combine(until, time.max, zone) if until else None,
+    )
 
 
 def outlet_counts(articles: list[Article]) -> dict[int, int]:

@@ -157,11 +157,10 @@ def _candidate(
 
 
 def _near(when: datetime | None, prefix: str = "") -> Q:
-    """Published (else first seen) within the duplicate window around `when`."""
+    """Listed (published, else first seen) within the duplicate window around `when`."""
     around = when or timezone.now()
-    window = (around - DUPLICATE_WINDOW, around + DUPLICATE_WINDOW)
-    return Q(**{f"{prefix}published_at__range": window}) | Q(
-        **{f"{prefix}published_at__isnull": True, f"{prefix}first_seen_at__range": window}
+    return Q(
+        **{f"{prefix}listed_at__range": (around - DUPLICATE_WINDOW, around + DUPLICATE_WINDOW)}
     )
 
 
@@ -215,6 +214,7 @@ def _store(source: Source, candidate: Candidate) -> bool:
                 language=candidate.language,
                 language_confidence=candidate.language_confidence,
                 published_at=candidate.published,
+                listed_at=(candidate.published or timezone.now()).replace(microsecond=0),
                 signature=dedup.to_signed(signature),
                 flags=",".join(sorted(candidate.flags)),
                 search_terms=index_terms(f"{candidate.title} {candidate.text}", candidate.language),

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.functional import cached_property
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -25,6 +26,24 @@ from .forms import ArchiveFilterForm
 from .models import Article, SavedSearch
 
 PAGE_SIZE = 20
+
+
+class ArchivePaginator(Paginator):
+    """Counts matches up to search.COUNT_LIMIT; beyond, the page says "more than 10,000"."""
+
+    object_list: QuerySet[Article]
+
+    @cached_property
+    def found(self) -> int:
+        return search.capped_count(self.object_list)
+
+    @cached_property
+    def count(self) -> int:
+        return min(self.found, search.COUNT_LIMIT)
+
+    @property
+    def more(self) -> bool:
+        return self.found > search.COUNT_LIMIT
 
 
 def _archive(params: QueryDict) -> tuple[ArchiveFilterForm, QuerySet[Article], str]:
@@ -47,7 +66,7 @@ def _archive(params: QueryDict) -> tuple[ArchiveFilterForm, QuerySet[Article], s
 def index(request: HttpRequest) -> HttpResponse:
     """The archive: search with filters, newest first, one line per story."""
     form, articles, query = _archive(request.GET)
-    page = Paginator(articles, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = ArchivePaginator(articles, PAGE_SIZE).get_page(request.GET.get("page"))
     outlets = selectors.outlet_counts(list(page))
     rows = [
         (

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from intersection.mediawatch.pipeline.dedup import (
+    MERSENNE_61,
+    MINHASH_PERMUTATIONS,
     Decision,
     Document,
     NearDuplicateIndex,
@@ -20,11 +22,13 @@ from intersection.mediawatch.pipeline.dedup import (
     figures_differ,
     from_signed,
     hamming,
+    minhash,
     normalise_text,
     normalise_title,
     overlap_keys,
     shingles,
     simhash,
+    stable_hash,
     text_signature,
     to_signed,
 )
@@ -155,6 +159,30 @@ def test_signatures_are_stable_64_bit_values() -> None:
     assert simhash(["one feature"]) == int.from_bytes(
         __import__("hashlib").blake2b(b"one feature", digest_size=8).digest(), "big"
     )
+
+
+def _reference_simhash(features: list[str]) -> int:
+    hashes = [stable_hash(f) for f in features]
+    return sum(1 << bit for bit in range(64) if 2 * sum(h >> bit & 1 for h in hashes) > len(hashes))
+
+
+def _reference_minhash(features: list[str]) -> list[int]:
+    hashes = [stable_hash(f) % MERSENNE_61 for f in features]
+    return [min((a * h + b) % MERSENNE_61 for h in hashes) for a, b in MINHASH_PERMUTATIONS]
+
+
+def test_vectorised_hashing_gives_the_values_of_the_definitions() -> None:
+    # Stored band keys must not change with the implementation: the NumPy SimHash and the
+    # 64-bit MinHash arithmetic (products split in halves) equal the plain big-integer formulas.
+    rng = random.Random(7)
+    sets = [[f"w{rng.getrandbits(64)}" for _ in range(rng.randint(1, 400))] for _ in range(60)]
+    sets += [["x"], ["x", "y"], STORY.split()]
+    for features in sets:
+        assert simhash(features) == _reference_simhash(features)
+        assert minhash(features) == _reference_minhash(features)
+    assert minhash([]) == []
+    with pytest.raises(ValueError, match="permutations"):
+        minhash(["x"], permutations=33)
 
 
 def test_near_copies_have_close_signatures_and_other_stories_far_ones() -> None:

@@ -15,12 +15,15 @@ similar text. Then near-duplicate text:
 Method, thresholds and measured precision/recall: docs/mediawatch-duplicates.md.
 """
 
+import functools
 import hashlib
 import re
 import unicodedata
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+import numpy as np
 
 from .urls import comparable_url
 
@@ -122,7 +125,7 @@ def normalise_text(text: str | None) -> str:
 
 def shingles(text: str, size: int = SHINGLE_SIZE) -> frozenset[str]:
     """Word n-grams of the normalised text; a text shorter than `size` words is one shingle."""
-    return _shingles(normalise_text(text), size)
+    return features(text, size).shingles
 
 
 def _shingles(normalised: str, size: int) -> frozenset[str]:
@@ -137,23 +140,53 @@ def stable_hash(feature: str) -> int:
     return int.from_bytes(hashlib.blake2b(feature.encode(), digest_size=8).digest(), "big")
 
 
+def _hashes(items: Iterable[str]) -> np.ndarray:
+    return np.fromiter((stable_hash(item) for item in items), dtype=np.uint64)
+
+
+def _simhash(hashes: np.ndarray) -> int:
+    """Each bit of the signature is the majority vote of that bit over the hashes."""
+    if not len(hashes):
+        return 0
+    # Little-endian bytes, least significant bit first: column j is bit j of every hash.
+    bits = np.unpackbits(
+        hashes.astype("<u8").view(np.uint8).reshape(-1, 8), axis=1, bitorder="little"
+    )
+    votes = bits.sum(axis=0, dtype=np.int64)
+    majority = np.flatnonzero(votes * 2 > len(hashes))
+    return sum(1 << int(bit) for bit in majority)
+
+
 def simhash(features: Iterable[str]) -> int:
     """64-bit SimHash: each bit is the majority vote of that bit over the features' hashes."""
-    hashes = [stable_hash(feature) for feature in features]
-    if not hashes:
-        return 0
-    half = len(hashes) / 2
-    signature = 0
-    for bit in range(SIGNATURE_BITS):
-        mask = 1 << bit
-        if sum(1 for h in hashes if h & mask) > half:
-            signature |= mask
-    return signature
+    return _simhash(_hashes(features))
+
+
+@dataclass(frozen=True, eq=False)
+class Features:
+    """What duplicate detection computes from one text, once (see `features`)."""
+
+    normalised: str
+    shingles: frozenset[str]
+    hashes: np.ndarray  # stable_hash of each shingle (uint64, read-only)
+    signature: int  # SimHash of the shingles
+
+
+@functools.lru_cache(maxsize=512)
+def features(text: str, size: int = SHINGLE_SIZE) -> Features:
+    """Normalised text, shingles, their hashes and SimHash, computed once per text: an
+    incoming item needs them for its keys and for each comparison, and a wire story stored
+    once is compared with every outlet's copy (the cache keeps the last 512 texts)."""
+    normalised = normalise_text(text)
+    found = _shingles(normalised, size)
+    hashes = _hashes(found)
+    hashes.flags.writeable = False
+    return Features(normalised, found, hashes, _simhash(hashes))
 
 
 def text_signature(text: str, size: int = SHINGLE_SIZE) -> int:
     """SimHash of the text's word shingles (unsigned 64-bit)."""
-    return simhash(shingles(text, size))
+    return features(text, size).signature
 
 
 def hamming(a: int, b: int) -> int:
@@ -191,18 +224,41 @@ def band_keys(signature: int, max_distance: int | None = None) -> list[int]:
     ]
 
 
+_LOW_31 = np.uint64((1 << 31) - 1)
+_LOW_30 = np.uint64((1 << 30) - 1)
+_M61 = np.uint64(MERSENNE_61)
+_PERMUTATION_A = np.array([a for a, _ in MINHASH_PERMUTATIONS], dtype=np.uint64)[:, None]
+_PERMUTATION_B = np.array([b for _, b in MINHASH_PERMUTATIONS], dtype=np.uint64)[:, None]
+
+
+def _permuted(hashes: np.ndarray, permutations: int) -> np.ndarray:
+    """(a*h + b) mod (2^61 - 1) for every permutation (rows) and hash (columns), exactly, in
+    64-bit integers: a and h are split into 31-bit halves and 2^61 ≡ 1 folds the products."""
+    a = _PERMUTATION_A[:permutations]
+    b = _PERMUTATION_B[:permutations]
+    h = (hashes % _M61)[None, :]
+    a0, a1 = a & _LOW_31, a >> np.uint64(31)
+    h0, h1 = h & _LOW_31, h >> np.uint64(31)
+    high = (a1 * h1) << np.uint64(1)  # a1*h1*2^62 ≡ 2*a1*h1, below 2^61
+    middle = a1 * h0 + a0 * h1  # below 2^62; times 2^31 it is hi*2^61 + lo*2^31
+    middle = (middle >> np.uint64(30)) + ((middle & _LOW_30) << np.uint64(31))
+    total = high + middle + a0 * h0 + b  # below 2^64
+    total = (total & _M61) + (total >> np.uint64(61))
+    return np.where(total >= _M61, total - _M61, total)
+
+
+def _minhash(hashes: np.ndarray, permutations: int = MINHASH_BANDS * MINHASH_ROWS) -> list[int]:
+    if not len(hashes):
+        return []
+    return [int(v) for v in _permuted(hashes, permutations).min(axis=1)]
+
+
 def minhash(features: Iterable[str], permutations: int = MINHASH_BANDS * MINHASH_ROWS) -> list[int]:
     """MinHash: for each permutation (at most 32), the smallest permuted hash of the features.
     Two sets agree on one value with probability equal to their Jaccard similarity."""
     if not 0 < permutations <= len(MINHASH_PERMUTATIONS):
         raise ValueError(f"permutations must be between 1 and {len(MINHASH_PERMUTATIONS)}")
-    hashes = [stable_hash(feature) % MERSENNE_61 for feature in features]
-    if not hashes:
-        return []
-    return [
-        min((a * h + b) % MERSENNE_61 for h in hashes)
-        for a, b in MINHASH_PERMUTATIONS[:permutations]
-    ]
+    return _minhash(_hashes(features), permutations)
 
 
 def overlap_keys(text: str, size: int = SHINGLE_SIZE) -> list[int]:
@@ -210,7 +266,7 @@ def overlap_keys(text: str, size: int = SHINGLE_SIZE) -> list[int]:
     `compare`. A pair with Jaccard similarity J shares one with probability 1-(1-J²)^16:
     0.78 at J=0.3 (the most edited copies of the labelled set), 0.99 at J=0.5, about 0.0002
     for unrelated articles. Tagged with bit 62, so they can share a table with `band_keys`."""
-    values = minhash(shingles(text, size))
+    values = _minhash(features(text, size).hashes)
     if not values:
         return []
     keys = []
@@ -335,9 +391,10 @@ def _apart(a: Document, b: Document, window: timedelta) -> bool:
 def compare(a: Document, b: Document, thresholds: Thresholds | None = None) -> Decision:
     """Are `a` and `b` the same story? Exact rules first, then near-duplicate text."""
     limits = thresholds or Thresholds()
-    text_a, text_b = normalise_text(a.text), normalise_text(b.text)
-    shingles_a = _shingles(text_a, limits.shingle_size)
-    shingles_b = _shingles(text_b, limits.shingle_size)
+    features_a = features(a.text, limits.shingle_size)
+    features_b = features(b.text, limits.shingle_size)
+    text_a, text_b = features_a.normalised, features_b.normalised
+    shingles_a, shingles_b = features_a.shingles, features_b.shingles
     similarity = overlap(shingles_a, shingles_b, limits.min_shingles)
     if _same_url(a, b) and (not text_a or not text_b or similarity >= limits.url_min_overlap):
         return Decision(True, similarity, "same-url")
@@ -348,7 +405,9 @@ def compare(a: Document, b: Document, thresholds: Thresholds | None = None) -> D
     if title_a and title_a == normalise_title(b.title) and similarity >= limits.title_min_overlap:
         return Decision(not conflict, similarity, "figures-differ" if conflict else "same-title")
     long_enough = min(len(shingles_a), len(shingles_b)) >= limits.min_shingles
-    near = long_enough and hamming(simhash(shingles_a), simhash(shingles_b)) <= limits.max_distance
+    near = (
+        long_enough and hamming(features_a.signature, features_b.signature) <= limits.max_distance
+    )
     if near or similarity >= limits.min_overlap:
         if conflict:
             return Decision(False, similarity, "figures-differ")

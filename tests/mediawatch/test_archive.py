@@ -1,0 +1,151 @@
+"""The archive's search on the engine in use (SQLite FTS5 or PostgreSQL): order, filters,
+date bounds, paging and capped counts agree with a plain reading of the stored articles."""
+
+import random
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from intersection.mediawatch import search, selectors
+from intersection.mediawatch.models import Article, ArticleVersion, Source, SourceKind
+from intersection.mediawatch.pipeline.stemming import index_terms, words
+
+from ..conftest import login, make_agreement, make_org, make_user
+
+pytestmark = pytest.mark.django_db
+
+TOPICS = {
+    "fr": ["policier de quartier", "vol de vélos", "sécurité routière", "patrouille à pied"],
+    "nl": ["wijkagent in de buurt", "fietsdiefstal aan het station", "verkeersveiligheid"],
+    "en": ["community policing", "bicycle theft", "road safety"],
+}
+START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def _archive(count: int = 120, seed: int = 3) -> list[Article]:
+    rng = random.Random(seed)
+    be = Source.objects.create(
+        name="Le Soir", kind=SourceKind.FEED, url="https://a.test/f", country="BE"
+    )
+    ca = Source.objects.create(
+        name="La Presse", kind=SourceKind.FEED, url="https://b.test/f", country="CA"
+    )
+    articles = []
+    for n in range(count):
+        language = rng.choice(list(TOPICS))
+        topic = rng.choice(TOPICS[language])
+        text = f"{topic}. Article {n} " + " ".join(rng.choice(TOPICS[language]) for _ in range(3))
+        # Hours apart, several articles in the same second, one before 2000, some undated.
+        listed = START - timedelta(hours=rng.randint(0, 2000), seconds=rng.choice([0, 0, 1]))
+        if n == 7:
+            listed = datetime(1998, 5, 1, tzinfo=UTC)
+        source = be if rng.random() < 0.6 else ca
+        article = Article.objects.create(
+            canonical_url=f"a.test/{n}", url=f"https://a.test/{n}", title=f"{topic} {n}",
+            normalised_title=f"{topic} {n}", text=text, language=language,
+            published_at=None if n % 17 == 0 else listed, listed_at=listed,
+            search_terms=index_terms(f"{topic} {n} {text}", language), source=source,
+        )  # fmt: skip
+        ArticleVersion.objects.create(article=article, source=source, guid=f"g{n}", url=article.url)
+        if rng.random() < 0.2:
+            other = ca if source == be else be
+            ArticleVersion.objects.create(
+                article=article, source=other, guid=f"h{n}", url=article.url
+            )
+        articles.append(article)
+    return articles
+
+
+def _expected(articles: list[Article], word: str = "", **filters: object) -> list[int]:
+    """A plain reading: the word among the article's words (any inflection the search
+    accepts is left to the engine; here each test word appears as written)."""
+    chosen = []
+    for a in articles:
+        if word and word not in words(f"{a.title} {a.text}"):
+            continue
+        if filters.get("language") and a.language != filters["language"]:
+            continue
+        countries = set(a.versions.values_list("source__country", flat=True))
+        if filters.get("country") and filters["country"] not in countries:
+            continue
+        since, until = filters.get("since"), filters.get("until")
+        if isinstance(since, date) and a.listed_at.date() < since:
+            continue
+        if isinstance(until, date) and a.listed_at.date() > until:
+            continue
+        chosen.append(a)
+    chosen.sort(key=lambda a: (a.listed_at, a.pk), reverse=True)
+    return [a.pk for a in chosen]
+
+
+@pytest.mark.parametrize(
+    ("word", "filters"),
+    [
+        ("", {}),
+        ("velos", {}),
+        ("policing", {}),
+        ("article", {"language": "nl"}),
+        ("article", {"country": "CA"}),
+        ("article", {"since": date(2026, 1, 10), "until": date(2026, 2, 1)}),
+        ("quartier", {"until": date(2026, 1, 31), "country": "BE"}),
+        ("", {"since": date(2026, 2, 20), "language": "en"}),
+    ],
+)
+def test_results_are_the_matches_newest_first(word: str, filters: dict[str, object]) -> None:
+    articles = _archive()
+    expected = _expected(articles, word, **filters)
+    assert expected, "the case must select something"
+    found = selectors.archive(query=word, **filters)  # type: ignore[arg-type]
+    assert [a.pk for a in found] == expected
+    assert search.capped_count(found) == len(expected)
+    # Paging walks the same order without gaps or repeats.
+    pages = [a.pk for start in range(0, len(expected), 7) for a in found[start : start + 7]]
+    assert pages == expected
+
+
+def test_the_index_follows_changes_of_date_text_and_deletions() -> None:
+    articles = _archive(30)
+    oldest = min(articles, key=lambda a: a.listed_at)
+    oldest.listed_at = START + timedelta(days=1)
+    oldest.save()
+    assert next(iter(selectors.archive(query="article"))).pk == oldest.pk
+    oldest.search_terms = index_terms("zonnepanelen", "nl")
+    oldest.save()
+    assert [a.pk for a in selectors.archive(query="zonnepanelen")] == [oldest.pk]
+    assert oldest.pk not in [a.pk for a in selectors.archive(query="article")]
+    oldest.delete()
+    assert list(selectors.archive(query="zonnepanelen")) == []
+
+
+def test_the_listing_key_orders_like_the_listing() -> None:
+    moments = [datetime(1999, 12, 31, 23, 59, 59, tzinfo=UTC), search.EPOCH, START]
+    keys = [search.listing_key(m, i) for m in moments for i in (1, 2, search.ID_MASK)]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+    assert all(
+        k & search.ID_MASK == i for k, i in zip(keys, [1, 2, search.ID_MASK] * 3, strict=True)
+    )
+    if connection.vendor == "sqlite":  # the triggers compute the same rowids
+        article = _archive(1)[0]
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT rowid FROM mediawatch_article_fts")
+            assert cursor.fetchall() == [(search.listing_key(article.listed_at, article.pk),)]
+
+
+def test_counts_stop_at_the_limit_and_the_page_says_more(monkeypatch: pytest.MonkeyPatch) -> None:
+    _archive(40)
+    assert search.capped_count(selectors.archive(query="article"), limit=10) == 11
+    monkeypatch.setattr(search, "COUNT_LIMIT", 10)
+    zone = make_org("zone")
+    make_agreement(
+        "MW", parties=[make_org("net", kind="association"), zone],
+        grants={"media_watch": [zone]}, signed_on=date(2026, 1, 1), starts_on=date(2026, 1, 1),
+    )  # fmt: skip
+    member = login(Client(), make_user("m@example.org", org=zone))
+    page = member.get("/media-watch/", {"q": "article"}).content.decode()
+    assert "More than 10 articles" in page
+    api = member.get("/api/media-watch/articles", {"q": "article", "limit": 5}).json()
+    assert (api["count"], api["more"], len(api["items"])) == (10, True, 5)
+    few = member.get("/api/media-watch/articles", {"q": "article", "language": "xx"}).json()
+    assert (few["count"], few["more"], few["items"]) == (0, False, [])
