@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -333,11 +334,33 @@ def due_sources(now: datetime) -> list[Source]:
     )
 
 
-def poll_due_sources(*, now: datetime, limit: int = 50) -> list[PollReport]:
-    """Poll the sources whose time has come, with one polite client."""
+CLAIM = timedelta(minutes=15)  # a claimed source is handed out again after this (a crash)
+
+
+def claim_due_sources(*, now: datetime, limit: int = 500) -> list[list[int]]:
+    """The due sources, claimed and grouped by host.
+
+    Claiming moves `next_poll_at` CLAIM ahead with a conditional UPDATE, so a source is
+    handed to one worker only, even when two dispatchers run; the poll then sets the real
+    next time. Each group (one host's sources) is polled by one worker, one source after
+    the other: a host never gets two requests from us at once, and the workers share the
+    hosts between them."""
+    groups: dict[str, list[int]] = {}
+    for source in due_sources(now)[:limit]:
+        claimed = Source.objects.filter(
+            pk=source.pk, active=True, next_poll_at=source.next_poll_at
+        ).update(next_poll_at=now + CLAIM)
+        if claimed:
+            host = (urlsplit(source.fetch_url).hostname or "").lower()
+            groups.setdefault(host, []).append(source.pk)
+    return list(groups.values())
+
+
+def poll_sources(source_ids: list[int]) -> list[PollReport]:
+    """Poll these sources one after the other with one polite client."""
     reports = []
     with fetcher_for_settings() as fetcher:
-        for source in due_sources(now)[:limit]:
+        for source in Source.objects.filter(pk__in=source_ids, active=True).order_by("pk"):
             reports.append(poll_source(source=source, fetcher=fetcher, now=timezone.now()))
     return reports
 

@@ -10,7 +10,17 @@ from . import services
 
 @task()
 def poll_due_sources() -> dict[str, Any]:
-    reports = services.poll_due_sources(now=timezone.now())
+    """Scheduled every minute: claim the due sources and hand them to the workers, one task
+    per host (services.claim_due_sources)."""
+    groups = services.claim_due_sources(now=timezone.now())
+    for source_ids in groups:
+        poll_sources.enqueue(source_ids)
+    return {"hosts": len(groups), "sources": sum(len(ids) for ids in groups)}
+
+
+@task()
+def poll_sources(source_ids: list[int]) -> dict[str, Any]:
+    reports = services.poll_sources(source_ids)
     return {
         "sources": len(reports),
         "new": sum(r.new for r in reports),

@@ -49,8 +49,16 @@ class ParsedFeed:
 def plain_text(value: str) -> str:
     """Text without tags, entities decoded, control characters removed, spaces collapsed."""
     text = html.unescape(TAG.sub(" ", value or ""))
-    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in "\t\n ")
+    if not _spaced(text).isprintable():  # a control or format character somewhere
+        text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in "\t\n ")
     return SPACES.sub(" ", text).strip()
+
+
+def _spaced(text: str) -> str:
+    """The text with the usual non-printable spaces made plain, so that `isprintable` (in C)
+    is false only when a character of category C (control, format, …) or a rare separator is
+    present: then the slower character-by-character filter runs."""
+    return text.replace("\n", " ").replace("\t", " ").replace("\xa0", " ").replace("\u202f", " ")
 
 
 BLOCK_END = re.compile(r"</(p|div|h[1-6]|li|blockquote|section|article)\s*>|<br\s*/?>", re.I)

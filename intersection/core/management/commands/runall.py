@@ -15,12 +15,15 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Start the web server (granian), the task worker and the scheduler together."
+    help = "Start the web server (granian), the task workers and the scheduler together."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
         parser.add_argument("--web-workers", default=os.environ.get("WEB_WORKERS", "2"))
+        parser.add_argument(
+            "--task-workers", type=int, default=int(os.environ.get("TASK_WORKERS", "2"))
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         python = sys.executable
@@ -44,11 +47,14 @@ class Command(BaseCommand):
                 "warning",
                 "intersection.wsgi:application",
             ],
-            # The worker exits after 200 tasks and is started again: extraction's memory is
-            # given back to the system regularly.
-            "worker": [python, manage, "db_worker", "--interval", "1", "--max-tasks", "200"],
             "scheduler": [python, manage, "scheduler"],
         }
+        # Workers exit after 200 tasks and are started again: extraction's memory is given
+        # back to the system regularly. Several workers poll different hosts in parallel.
+        for number in range(1, max(1, options["task_workers"]) + 1):
+            commands[f"worker-{number}"] = [
+                python, manage, "db_worker", "--interval", "1", "--max-tasks", "200",
+            ]  # fmt: skip
         processes = {
             name: subprocess.Popen(cmd, cwd=settings.BASE_DIR, start_new_session=True)
             for name, cmd in commands.items()
@@ -56,7 +62,7 @@ class Command(BaseCommand):
         url = f"http://{options['host']}:{options['port']}/"
         self.stdout.write(self.style.SUCCESS(f"Intersection is running on {url}"))
         self.stdout.write(f"Sign in at {url}accounts/login/ with a demo account listed above.")
-        self.stdout.write("Web server, task worker and scheduler started. Ctrl-C stops all.")
+        self.stdout.write("Web server, task workers and scheduler started. Ctrl-C stops all.")
 
         stopping = False
 
@@ -71,7 +77,9 @@ class Command(BaseCommand):
             for name, process in list(processes.items()):
                 if process.poll() is None:
                     continue
-                if name == "worker" and process.returncode == 0:  # recycled after max tasks
+                if (
+                    name.startswith("worker") and process.returncode == 0
+                ):  # recycled after max tasks
                     processes[name] = subprocess.Popen(
                         commands[name], cwd=settings.BASE_DIR, start_new_session=True
                     )
