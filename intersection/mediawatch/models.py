@@ -105,7 +105,10 @@ class Article(models.Model):
 
     class Meta:
         ordering = ["-listed_at", "-id"]
-        indexes = [models.Index(fields=["-listed_at", "-id"], name="article_listing")]
+        indexes = [
+            models.Index(fields=["-listed_at", "-id"], name="article_listing"),
+            models.Index(fields=["language", "-listed_at", "-id"], name="article_language_listing"),
+        ]
         verbose_name = _("article")
         verbose_name_plural = _("articles")
 

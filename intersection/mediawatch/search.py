@@ -14,6 +14,9 @@ thousands of matches. Date filters become a rowid range. Counts stop at COUNT_LI
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from weakref import WeakKeyDictionary
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -21,7 +24,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from .models import Article
-from .pipeline.stemming import STOPWORDS, fold, query_alternatives, stem, words
+from .pipeline.stemming import STOPWORDS, query_alternatives, stem, words
 
 PHRASE = re.compile(r'"([^"]+)"')
 
@@ -84,42 +87,80 @@ def listing_key(listed_at: datetime, article_id: int) -> int:
     return (seconds << ID_BITS) | (article_id & ID_MASK)
 
 
+# The queryset `search` returned → the FTS5-only count (expression and rowid range), when
+# nothing outside the index filters it: counting then never reads an article row.
+_FTS_COUNTS: "WeakKeyDictionary[QuerySet[Article], tuple[str, list[Any]]]" = WeakKeyDictionary()
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,8}$")
+
+
 def search(
     queryset: QuerySet[Article],
     query: str,
-    language: str = "fr",
+    reader_language: str = "fr",
     *,
+    language: str = "",
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> QuerySet[Article]:
-    """Articles of `queryset` matching `query` (all of them when the query is empty) listed
-    between `since` and `until` inclusive, newest first."""
+    """Articles of `queryset` matching `query` (all of them when the query is empty), in
+    `language` when given, listed between `since` and `until` inclusive, newest first.
+    `reader_language` stems the words of phrases."""
     parsed = parse_query(query)
+    if language and not LANGUAGE_CODE.match(language):
+        return queryset.none()
     if parsed.empty or connection.vendor != "sqlite":
+        if language:
+            queryset = queryset.filter(language=language)
         if since is not None:
             queryset = queryset.filter(listed_at__gte=since)
         if until is not None:
             queryset = queryset.filter(listed_at__lte=until)
         if not parsed.empty:
-            queryset = _postgres_filter(queryset, parsed, language)
+            queryset = _postgres_filter(queryset, parsed, reader_language)
         return queryset.order_by("-listed_at", "-id")
-    where = [f"{FTS} MATCH %s", f"mediawatch_article.id = ({FTS}.rowid & {ID_MASK})"]
-    params: list[object] = [_fts5_expression(parsed, language)]
+    expression = _fts5_expression(parsed, reader_language)
+    if language:  # the index's second column: no article row is read to filter
+        expression = f'language : "{language}" AND ({expression})'
+    conditions: list[str] = [f"{FTS} MATCH %s"]
+    params: list[Any] = [expression]
     if since is not None or until is not None:
-        where.append(f"{FTS}.rowid BETWEEN %s AND %s")
+        conditions.append(f"{FTS}.rowid BETWEEN %s AND %s")
         params += [
             listing_key(since, 0) if since else -(1 << 62),
             listing_key(until, ID_MASK) if until else (1 << 62),
         ]
-    return queryset.extra(  # noqa: S610 - parameters bound
-        tables=[FTS], where=where, params=params, order_by=[f"-{FTS}.rowid"]
+    unfiltered = not queryset.query.has_filters()
+    found = queryset.extra(  # noqa: S610 - parameters bound
+        tables=[FTS],
+        where=[*conditions, f"mediawatch_article.id = ({FTS}.rowid & {ID_MASK})"],
+        params=params,
+        order_by=[f"-{FTS}.rowid"],
     )
+    if unfiltered:
+        _FTS_COUNTS[found] = (" AND ".join(conditions), list(params))
+    return found
 
 
 def capped_count(queryset: QuerySet[Article], limit: int = COUNT_LIMIT) -> int:
     """How many articles match, counted up to `limit + 1`: exact counts of frequent words
     over a large archive cost more than the page itself. More than `limit` means "more"."""
-    return queryset.order_by()[: limit + 1].count()
+    fts_only = _FTS_COUNTS.get(queryset)
+    if fts_only is None:
+        return queryset.order_by()[: limit + 1].count()
+    conditions, params = fts_only
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {FTS} WHERE {conditions} LIMIT %s)",  # noqa: S608
+            [*params, limit + 1],
+        )
+        return int(cursor.fetchone()[0])
+
+
+@lru_cache(maxsize=65_536)
+def _forms(token: str) -> frozenset[str]:
+    """Every form a word of the text matches a query by (folded, stems): article texts
+    repeat their words, so each is stemmed once per process."""
+    return frozenset(query_alternatives(token))
 
 
 def snippet(text: str, query: str, width: int = 240) -> SafeString:
@@ -127,20 +168,22 @@ def snippet(text: str, query: str, width: int = 240) -> SafeString:
     parsed = parse_query(query)
     wanted = {alt for word in parsed.words for alt in query_alternatives(word)}
     wanted |= {alt for phrase in parsed.phrases for w in phrase for alt in query_alternatives(w)}
-    tokens = re.split(r"(\w+)", text)
-    hits = [
-        i for i, token in enumerate(tokens)
-        if token and (set(query_alternatives(token)) & wanted or fold(token) in wanted)
-    ]  # fmt: skip
-    if not hits:
+    tokens = re.split(r"(\w+)", text)  # words at the odd positions
+
+    def hit(i: int) -> bool:
+        return i % 2 == 1 and not _forms(tokens[i]).isdisjoint(wanted)
+
+    first = next((i for i in range(1, len(tokens), 2) if hit(i)), None)
+    if first is None:
         return mark_safe(escape(text[:width]) + ("…" if len(text) > width else ""))  # noqa: S308
-    start_char = sum(len(t) for t in tokens[: hits[0]])
-    begin = max(0, start_char - width // 3)
+    begin = max(0, sum(len(t) for t in tokens[:first]) - width // 3)
     out, position = [], 0
     for i, token in enumerate(tokens):
         end = position + len(token)
-        if end >= begin and position <= begin + width:
-            out.append(f"<mark>{escape(token)}</mark>" if i in hits else escape(token))
+        if position > begin + width:
+            break
+        if end >= begin:
+            out.append(f"<mark>{escape(token)}</mark>" if hit(i) else escape(token))
         position = end
     prefix = "…" if begin > 0 else ""
     suffix = "…" if begin + width < len(text) else ""

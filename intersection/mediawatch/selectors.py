@@ -22,8 +22,6 @@ def archive(
     """Articles matching the query and filters, newest first (by `listed_at`: published,
     else first seen). Count them with `search.capped_count`."""
     articles = Article.objects.select_related("source")
-    if language:
-        articles = articles.filter(language=language)
     carried = ArticleVersion.objects.filter(article=OuterRef("pk"))
     if country:
         articles = articles.filter(Exists(carried.filter(source__country=country)))
@@ -34,6 +32,7 @@ def archive(
         articles,
         query,
         reader_language,
+        language=language,
         since=datetime.combine(since, time.min, zone) if since else None,
         until=datetime.combine(until, time.max, zone) if until else None,
     )

@@ -149,3 +149,13 @@ def test_counts_stop_at_the_limit_and_the_page_says_more(monkeypatch: pytest.Mon
     assert (api["count"], api["more"], len(api["items"])) == (10, True, 5)
     few = member.get("/api/media-watch/articles", {"q": "article", "language": "xx"}).json()
     assert (few["count"], few["more"], few["items"]) == (0, False, [])
+
+
+def test_snippets_mark_every_inflection_in_a_window_around_the_first_match() -> None:
+    text = "Début <b>sans</b> rapport. " * 30 + "Les policiers & le policier de quartier. " * 3
+    shown = search.snippet(text, "policier", width=120)
+    assert shown.startswith("…") and shown.endswith("…")
+    assert shown.count("<mark>policiers</mark>") >= 1 and "<mark>policier</mark>" in shown
+    assert "&amp;" in shown and "<b>" not in shown  # the text is escaped, only marks are HTML
+    assert "<mark>" not in search.snippet("Rien à voir ici.", "policier")
+    assert search.snippet("x" * 300, "absent").endswith("…")

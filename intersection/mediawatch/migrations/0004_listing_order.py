@@ -25,23 +25,24 @@ SQLITE = [
     "DROP TRIGGER IF EXISTS mediawatch_article_fts_delete",
     "DROP TRIGGER IF EXISTS mediawatch_article_fts_insert",
     "DROP TABLE IF EXISTS mediawatch_article_fts",
-    # Contentless: the text lives in mediawatch_article; the index only answers rowids.
-    "CREATE VIRTUAL TABLE mediawatch_article_fts USING fts5(search_terms, content='',"
-    " tokenize='unicode61 remove_diacritics 2')",
-    "INSERT INTO mediawatch_article_fts(rowid, search_terms)"
-    f" SELECT {KEY.format(row='a')}, a.search_terms FROM mediawatch_article a",
+    # Contentless: the text lives in mediawatch_article; the index only answers rowids. The
+    # language is a column of the index, so the archive's language filter reads no article.
+    "CREATE VIRTUAL TABLE mediawatch_article_fts USING fts5(search_terms, language,"
+    " content='', tokenize='unicode61 remove_diacritics 2')",
+    "INSERT INTO mediawatch_article_fts(rowid, search_terms, language)"
+    f" SELECT {KEY.format(row='a')}, a.search_terms, a.language FROM mediawatch_article a",
     "CREATE TRIGGER mediawatch_article_fts_insert AFTER INSERT ON mediawatch_article BEGIN"
-    " INSERT INTO mediawatch_article_fts(rowid, search_terms)"
-    f" VALUES ({KEY.format(row='new')}, new.search_terms); END",
+    " INSERT INTO mediawatch_article_fts(rowid, search_terms, language)"
+    f" VALUES ({KEY.format(row='new')}, new.search_terms, new.language); END",
     "CREATE TRIGGER mediawatch_article_fts_delete AFTER DELETE ON mediawatch_article BEGIN"
-    " INSERT INTO mediawatch_article_fts(mediawatch_article_fts, rowid, search_terms)"
-    f" VALUES ('delete', {KEY.format(row='old')}, old.search_terms); END",
+    " INSERT INTO mediawatch_article_fts(mediawatch_article_fts, rowid, search_terms, language)"
+    f" VALUES ('delete', {KEY.format(row='old')}, old.search_terms, old.language); END",
     "CREATE TRIGGER mediawatch_article_fts_update"
-    " AFTER UPDATE OF search_terms, listed_at ON mediawatch_article BEGIN"
-    " INSERT INTO mediawatch_article_fts(mediawatch_article_fts, rowid, search_terms)"
-    f" VALUES ('delete', {KEY.format(row='old')}, old.search_terms);"
-    " INSERT INTO mediawatch_article_fts(rowid, search_terms)"
-    f" VALUES ({KEY.format(row='new')}, new.search_terms); END",
+    " AFTER UPDATE OF search_terms, language, listed_at ON mediawatch_article BEGIN"
+    " INSERT INTO mediawatch_article_fts(mediawatch_article_fts, rowid, search_terms, language)"
+    f" VALUES ('delete', {KEY.format(row='old')}, old.search_terms, old.language);"
+    " INSERT INTO mediawatch_article_fts(rowid, search_terms, language)"
+    f" VALUES ({KEY.format(row='new')}, new.search_terms, new.language); END",
 ]
 SQLITE_REVERSE = [
     "DROP TRIGGER IF EXISTS mediawatch_article_fts_update",
@@ -114,6 +115,12 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="article",
             index=models.Index(fields=["-listed_at", "-id"], name="article_listing"),
+        ),
+        migrations.AddIndex(
+            model_name="article",
+            index=models.Index(
+                fields=["language", "-listed_at", "-id"], name="article_language_listing"
+            ),
         ),
         migrations.RunPython(_run({"sqlite": SQLITE}), _run({"sqlite": SQLITE_REVERSE})),
     ]
