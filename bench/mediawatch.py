@@ -70,13 +70,14 @@ STAGE_NOTE = (
     "Exclusive times from wrappers around the functions services.py calls (application code "
     "unchanged): fetch = Fetcher.fetch (feed, robots.txt and pages, server wait included), parse = "
     "parse_feed, extract = extract_page, language = detect_language, dedup = hashing "
-    "(dedup.text_signature, band_keys, overlap_keys, candidate_keys: SimHash and MinHash "
+    "(dedup.features, text_signature, band_keys, overlap_keys, candidate_keys: normalised text, "
+    "shingles, SimHash and MinHash "
     "keys) + queries "
     "(the rest of _find_original: URL, title and band queries, loading the candidates) + "
     "compare (dedup.compare with each candidate; calls = comparisons), index = "
     "index_terms (Snowball stems), store = the rest of _store (transaction, INSERTs of the "
     "article, its bands and its version; on SQLite the FTS5 trigger), other = the rest of "
-    "poll_source and _candidate (known-guid query, run and source rows, text normalisation, "
+    "poll_source and _candidate (known-guid query, run and source rows, "
     "URL canonicalisation). Politeness spacing between requests to one host does not apply: "
     "127.0.0.1 is an allowed address."
 )
@@ -533,6 +534,7 @@ class StageClock:
             (services, "extract_page", "extract"),
             (services, "detect_language", "language"),
             (services, "_find_original", "dedup:lookup"),
+            (dedup, "features", "dedup:hash"),
             (dedup, "text_signature", "dedup:hash"),
             (dedup, "candidate_keys", "dedup:hash"),
             (dedup, "band_keys", "dedup:hash"),

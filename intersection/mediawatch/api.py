@@ -88,11 +88,11 @@ def list_sources(request: HttpRequest) -> object:
 
 
 class ArchivePagination(Pagination):
-    """Limit/offset, with a count that stops at 10,000 (`more` tells there are more)."""
+    """Limit/offset, with a count that stops at 1,000 (`more` tells there are more)."""
 
     class Output(Schema):
         items: list[Any]
-        count: int = Field(description="Matches, counted up to 10,000.")
+        count: int = Field(description="Matches, counted up to 1,000.")
         more: bool = Field(description="True when more than `count` articles match.")
 
     def paginate_queryset(

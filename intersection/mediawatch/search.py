@@ -56,7 +56,7 @@ def _fts5_expression(parsed: ParsedQuery, language: str) -> str:
     return " AND ".join(parts)
 
 
-TSVECTOR = "to_tsvector('simple', mediawatch_article.search_terms)"
+TSVECTOR = "mediawatch_article.search_vector"  # stored, PostgreSQL only (migration 0005)
 
 
 def _postgres_filter(
@@ -72,7 +72,7 @@ def _postgres_filter(
     return queryset.extra(where=clauses, params=params)  # noqa: S610 - parameters bound
 
 
-COUNT_LIMIT = 10_000  # above this, "more than 10,000 articles"
+COUNT_LIMIT = 1_000  # above this, "more than 1,000 articles"
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 ID_BITS = 31
 ID_MASK = (1 << ID_BITS) - 1

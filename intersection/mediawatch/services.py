@@ -128,7 +128,7 @@ def _candidate(
 ) -> Candidate:
     text = dedup_text = item.content or item.summary
     page: ExtractedPage | None = None
-    if len(dedup.normalise_text(text)) < SHORT_TEXT and item.url:
+    if len(dedup.features(text).normalised) < SHORT_TEXT and item.url:
         if not robots.allows(item.url):
             report.count_error("page_disallowed_by_robots")  # the feed's summary stays
         else:

@@ -29,7 +29,7 @@ PAGE_SIZE = 20
 
 
 class ArchivePaginator(Paginator):
-    """Counts matches up to search.COUNT_LIMIT; beyond, the page says "more than 10,000"."""
+    """Counts matches up to search.COUNT_LIMIT; beyond, the page says "more than 1,000"."""
 
     object_list: QuerySet[Article]
 
