@@ -179,12 +179,13 @@ def _best_match(
 
 def _find_original(candidate: Candidate, keys: list[int]) -> tuple[Article, float, str] | None:
     """The stored story this candidate repeats, if any: same URL, same title, or near text."""
-    same_url = Article.objects.filter(canonical_url=candidate.canonical).first()
+    compared = Article.objects.only("id", "title", "text", "url")  # what compare reads
+    same_url = compared.filter(canonical_url=candidate.canonical).first()
     if same_url is not None:
         return same_url, 1.0, "url"
     title = dedup.normalise_title(candidate.title)
     if title:
-        same_title = Article.objects.filter(_near(candidate.published), normalised_title=title)
+        same_title = compared.filter(_near(candidate.published), normalised_title=title)
         found = _best_match(candidate, same_title[:5])
         if found:
             return found
@@ -193,7 +194,7 @@ def _find_original(candidate: Candidate, keys: list[int]) -> tuple[Article, floa
         .values_list("article_id", flat=True)
         .distinct()[:200]
     )
-    return _best_match(candidate, Article.objects.filter(pk__in=list(ids)))
+    return _best_match(candidate, compared.filter(pk__in=list(ids)))
 
 
 def _store(source: Source, candidate: Candidate) -> bool:
