@@ -14,8 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from .models import (
@@ -177,9 +177,16 @@ def _best_match(
     return best
 
 
-def _find_original(candidate: Candidate, keys: list[int]) -> tuple[Article, float, str] | None:
-    """The stored story this candidate repeats, if any: same URL, same title, or near text."""
+def _find_original(
+    candidate: Candidate, keys: list[int], newer_than: int = 0
+) -> tuple[Article, float, str] | None:
+    """The stored story this candidate repeats, if any: same URL, same title, or near text;
+    among the articles with an id above `newer_than` when given."""
     compared = Article.objects.only("id", "title", "text", "url")  # what compare reads
+    bands = ArticleBand.objects.all()
+    if newer_than:
+        compared = compared.filter(pk__gt=newer_than)
+        bands = bands.filter(article_id__gt=newer_than)
     same_url = compared.filter(canonical_url=candidate.canonical).first()
     if same_url is not None:
         return same_url, 1.0, "url"
@@ -190,19 +197,44 @@ def _find_original(candidate: Candidate, keys: list[int]) -> tuple[Article, floa
         if found:
             return found
     ids = (
-        ArticleBand.objects.filter(_near(candidate.published, "article__"), key__in=keys)
+        bands.filter(_near(candidate.published, "article__"), key__in=keys)
         .values_list("article_id", flat=True)
         .distinct()[:200]
     )
     return _best_match(candidate, compared.filter(pk__in=list(ids)))
 
 
+# PostgreSQL: one store at a time decides "new story or version" (SQLite's IMMEDIATE
+# transactions already write one at a time). Any constant works: only stores take it.
+STORE_LOCK = 0x6D77_7374  # "mwst"
+
+
+def _serialise_stores() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [STORE_LOCK])
+
+
 def _store(source: Source, candidate: Candidate) -> bool:
-    """Store one item; True when it is a new story, False when a version of a known one."""
+    """Store one item; True when it is a new story, False when a version of a known one.
+
+    The duplicate search reads outside the write transaction, so parallel workers hold the
+    write lock only briefly; inside it, under the store lock, only the articles stored
+    meanwhile (ids above the last one seen before the search) are searched again, so two
+    workers storing copies of one wire story at the same moment still make one story."""
     signature = dedup.text_signature(candidate.text)
     keys = dedup.band_keys(signature) + dedup.overlap_keys(candidate.text)  # candidate_keys
+    seen = Article.objects.aggregate(last=Max("id"))["last"] or 0
+    original = _find_original(candidate, keys)
+    terms = (
+        "" if original else index_terms(f"{candidate.title} {candidate.text}", candidate.language)
+    )
     with transaction.atomic():
-        original = _find_original(candidate, keys)
+        _serialise_stores()
+        if original is not None and not Article.objects.filter(pk=original[0].pk).exists():
+            original = _find_original(candidate, keys)  # deleted meanwhile: search again
+        elif original is None:
+            original = _find_original(candidate, keys, newer_than=seen)
         if original is None:
             article = Article.objects.create(
                 canonical_url=candidate.canonical,
@@ -219,7 +251,8 @@ def _store(source: Source, candidate: Candidate) -> bool:
                 listed_at=(candidate.published or timezone.now()).replace(microsecond=0),
                 signature=dedup.to_signed(signature),
                 flags=",".join(sorted(candidate.flags)),
-                search_terms=index_terms(f"{candidate.title} {candidate.text}", candidate.language),
+                search_terms=terms
+                or index_terms(f"{candidate.title} {candidate.text}", candidate.language),
                 source=source,
             )
             ArticleBand.objects.bulk_create(
