@@ -25,6 +25,7 @@ import html
 import json
 import os
 import platform
+import queue
 import random
 import re
 import resource
@@ -664,50 +665,90 @@ class ParallelIngestion:
         return (self.new + self.duplicates) / self.seconds if self.seconds else 0.0
 
 
-def _poll_share(source_ids: list[int]) -> tuple[int, int, int, dict[str, int]]:
-    """In a worker process: what one task worker does with its share of the hosts."""
-    from intersection.mediawatch import services
+def _worker(
+    source_ids: list[int], ready: Any, start: Any, results: Any, sample: tuple[str, str]
+) -> None:
+    """A worker process (spawned: nothing inherited but the environment): Django and the
+    models loaded, then it waits for the signal and polls its share of the sources with
+    services.poll_sources, as a task worker does."""
+    import django
 
+    django.setup()
+    from intersection.mediawatch import services
+    from intersection.mediawatch.pipeline.language import detect_language
+    from intersection.mediawatch.pipeline.stemming import index_terms
+
+    detect_language(sample[0])
+    index_terms(sample[0], sample[1])
+    ready.put(os.getpid())
+    start.wait()
     reports = services.poll_sources(source_ids)
     errors: Counter[str] = Counter()
     for report in reports:
         errors.update(report.errors)
         if report.status != "ok":
             errors[f"poll_{report.status}"] += 1
-    return (
-        sum(r.items for r in reports),
-        sum(r.new for r in reports),
-        sum(r.duplicates for r in reports),
-        dict(errors),
+    results.put(
+        (
+            sum(r.items for r in reports),
+            sum(r.new for r in reports),
+            sum(r.duplicates for r in reports),
+            dict(errors),
+        )
     )
 
 
-def ingest_parallel(outlets: list[Outlet], base: str, workers: int) -> ParallelIngestion:
+def ingest_parallel(
+    outlets: list[Outlet], base: str, workers: int, model: TextModel
+) -> ParallelIngestion:
     """The same polling in `workers` processes, as that many task workers would: each polls
     its share of the sources with services.poll_sources (the task's code). In production
     the share is one task per host; here every outlet is on 127.0.0.1, so the sources are
-    dealt out instead. The processes are forked with the models loaded, before timing."""
+    dealt out instead. The processes start and load their models before the timing."""
     import multiprocessing
 
     from django.db import connections
 
     sources = register(outlets, base)
     shares = [[s.pk for s in sources[i::workers]] for i in range(workers)]
-    connections.close_all()  # no database connection may cross the fork
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    connections.close_all()
+    context = multiprocessing.get_context("spawn")
+    ready, results, start = context.Queue(), context.Queue(), context.Event()
+    sample = (" ".join(model.paragraphs("fr", random.Random(0), 100, "")), "fr")
+    processes = [
+        context.Process(target=_worker, args=(share, ready, start, results, sample))
+        for share in shares
+    ]
+    for process in processes:
+        process.start()
+    try:
+        for _ in processes:
+            ready.get(timeout=120)
         busy, started = machine_busy_seconds(), time.perf_counter()
-        results = pool.map(_poll_share, shares, chunksize=1)
+        start.set()
+        found: list[tuple[int, int, int, dict[str, int]]] = []
+        while len(found) < len(processes):
+            with contextlib.suppress(queue.Empty):
+                found.append(results.get(timeout=2))
+                continue
+            if any(p.exitcode not in (None, 0) for p in processes):
+                raise RuntimeError("a worker process failed; see its traceback above")
         seconds = time.perf_counter() - started
         busy = machine_busy_seconds() - busy
+    finally:
+        for process in processes:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
     errors: Counter[str] = Counter()
-    for *_, found in results:
-        errors.update(found)
+    for *_, counted in found:
+        errors.update(counted)
     return ParallelIngestion(
         workers=workers,
         sources=len(sources),
-        items=sum(r[0] for r in results),
-        new=sum(r[1] for r in results),
-        duplicates=sum(r[2] for r in results),
+        items=sum(r[0] for r in found),
+        new=sum(r[1] for r in found),
+        duplicates=sum(r[2] for r in found),
         errors=dict(errors),
         seconds=seconds,
         other_cores=max(0.0, busy / seconds - min(workers, os.cpu_count() or 1)),
@@ -1133,7 +1174,7 @@ def main() -> int:
                     "again", args.sources, args.items, args.duplicates, model, rng, now
                 )
                 write_site(site, again, base, True, rng)
-                parallel = ingest_parallel(again, base, args.workers)
+                parallel = ingest_parallel(again, base, args.workers, model)
             page_result: Ingestion | None = None
             alone = 0.0
             if pages:
