@@ -98,7 +98,7 @@ class ArchivePagination(Pagination):
     def paginate_queryset(
         self, queryset: QuerySet[Article], pagination: Any, request: HttpRequest, **params: Any
     ) -> dict[str, Any]:
-        found = search.capped_count(queryset)
+        queryset, found = search.counted(queryset)
         offset, limit = pagination.offset, min(pagination.limit, self.max_limit)
         return {
             "items": queryset[offset : offset + limit],

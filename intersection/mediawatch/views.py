@@ -35,7 +35,8 @@ class ArchivePaginator(Paginator):
 
     @cached_property
     def found(self) -> int:
-        return search.capped_count(self.object_list)
+        self.object_list, found = search.counted(self.object_list)
+        return found
 
     @cached_property
     def count(self) -> int:
@@ -128,7 +129,7 @@ def saved_search_feed(request: HttpRequest, key: str) -> HttpResponse:
         description=saved.name,
         language=get_language() or "fr",
     )
-    for article in articles[:50]:
+    for article in search.counted(articles)[0][:50]:
         feed.add_item(
             title=article.title,
             link=request.build_absolute_uri(reverse("mediawatch:article", args=[article.pk])),
@@ -151,7 +152,7 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
     if fmt not in ("csv", "json"):
         raise Http404
     _form, articles, _query = _archive(request.GET)
-    chosen = list(articles[:EXPORT_LIMIT])
+    chosen = list(search.counted(articles, EXPORT_LIMIT)[0][:EXPORT_LIMIT])
     outlets = selectors.outlet_counts(chosen)
     rows = [
         {

@@ -100,6 +100,9 @@ def test_results_are_the_matches_newest_first(word: str, filters: dict[str, obje
     found = selectors.archive(query=word, **filters)  # type: ignore[arg-type]
     assert [a.pk for a in found] == expected
     assert search.capped_count(found) == len(expected)
+    # The plan chosen after counting (a sort of the matches on PostgreSQL) keeps the order.
+    counted, total = search.counted(found)
+    assert total == len(expected) and [a.pk for a in counted] == expected
     # Paging walks the same order without gaps or repeats.
     pages = [a.pk for start in range(0, len(expected), 7) for a in found[start : start + 7]]
     assert pages == expected
