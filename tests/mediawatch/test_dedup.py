@@ -3,6 +3,7 @@
 import json
 import random
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -412,3 +413,24 @@ def test_labelled_set_reaches_the_targets_with_default_thresholds() -> None:
         summary = json.loads(list(evaluate(lines, Thresholds()))[-1])
     assert summary["precision"] >= 0.95, summary
     assert summary["recall"] >= 0.90, summary
+
+
+def test_folding_equals_decomposition_without_combining_marks() -> None:
+    # Stored titles and search terms depend on it: the fast folds (regular expressions pick
+    # the characters that need Python) must equal the plain definitions, character for
+    # character, on every script.
+    import unicodedata
+
+    from intersection.mediawatch.pipeline import dedup, stemming
+
+    def plain(text: str, lower: Callable[[str], str], table: dict[int, str]) -> str:
+        decomposed = unicodedata.normalize("NFKD", lower(text).translate(table))
+        return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+    rng = random.Random(11)
+    ranges = [(0x20, 0x7E), (0xA0, 0x24F), (0x300, 0x36F), (0x370, 0x2FFF), (0xFB00, 0xFFEF)]
+    texts = [STORY, "Œuvre ÆSØP Đakovo Łódź ıi Ǿ straße ﬁn Ⅻ ①", ""]
+    texts += ["".join(chr(rng.randint(*rng.choice(ranges))) for _ in range(60)) for _ in range(400)]
+    for text in texts:
+        assert dedup.fold(text) == plain(text, str.casefold, dedup.FOLDED)
+        assert stemming.fold(text) == plain(text, str.lower, {})

@@ -27,9 +27,16 @@ STOPWORDS = frozenset(
 )
 
 
+NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _drop_combining(match: re.Match[str]) -> str:
+    return "" if unicodedata.combining(match.group()) else match.group()
+
+
 def fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    """Lower case without accents (only non-ASCII characters are looked at one by one)."""
+    return NON_ASCII.sub(_drop_combining, unicodedata.normalize("NFKD", text.lower()))
 
 
 @lru_cache(maxsize=8)
