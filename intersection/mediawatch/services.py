@@ -233,7 +233,7 @@ def _store(source: Source, candidate: Candidate) -> bool:
         _serialise_stores()
         if original is not None and not Article.objects.filter(pk=original[0].pk).exists():
             original = _find_original(candidate, keys)  # deleted meanwhile: search again
-        elif original is None:
+        elif original is None and Article.objects.filter(pk__gt=seen).exists():
             original = _find_original(candidate, keys, newer_than=seen)
         if original is None:
             article = Article.objects.create(
