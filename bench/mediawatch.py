@@ -1266,7 +1266,7 @@ def main() -> int:
         print(f"  its own process: peak {lookup.peak_mib:,.0f} MiB, {lookup.seconds:.1f} s in all")
         if archive is not None and search is not None:
             print(
-                "\n== 5. Search: the archive page's work (selectors.archive, search.capped_count)"
+                "\n== 5. Search: the archive page's work (selectors.archive, search.counted)"
             )
             print(
                 f"  archive: {archive.loaded:,} of {archive.requested:,} articles loaded in "
@@ -1296,7 +1296,7 @@ def main() -> int:
             )
             print(
                 "  (rows: the first page of 20 with outlet counts and highlighted snippets; count: "
-                "search.capped_count, exact up to 10,000, shown above the list)"
+                "search.counted, exact up to 1,000, shown above the list)"
             )
             print(
                 f"  other processes (SQLite runs in this one): {search.other_cores:.2f} cores"
