@@ -1265,9 +1265,7 @@ def main() -> int:
         print(f"  {lookup.line}")
         print(f"  its own process: peak {lookup.peak_mib:,.0f} MiB, {lookup.seconds:.1f} s in all")
         if archive is not None and search is not None:
-            print(
-                "\n== 5. Search: the archive page's work (selectors.archive, search.counted)"
-            )
+            print("\n== 5. Search: the archive page's work (selectors.archive, search.counted)")
             print(
                 f"  archive: {archive.loaded:,} of {archive.requested:,} articles loaded in "
                 f"{archive.seconds:.0f} s ({archive.loaded / archive.seconds:,.0f}/s"
