@@ -147,7 +147,7 @@ def test_counts_stop_at_the_limit_and_the_page_says_more(monkeypatch: pytest.Mon
     )  # fmt: skip
     member = login(Client(), make_user("m@example.org", org=zone))
     page = member.get("/media-watch/", {"q": "article"}).content.decode()
-    assert "More than 10 articles" in page
+    assert "Plus de 10 articles" in page  # French by default
     api = member.get("/api/media-watch/articles", {"q": "article", "limit": 5}).json()
     assert (api["count"], api["more"], len(api["items"])) == (10, True, 5)
     few = member.get("/api/media-watch/articles", {"q": "article", "language": "xx"}).json()
