@@ -20,11 +20,13 @@ KEY = (
     " CAST(strftime('%s', {row}.listed_at) AS INTEGER) - 946684800)) << 31)"
     " | ({row}.id & 2147483647))"
 )
-SQLITE = [
+DROP = [
     "DROP TRIGGER IF EXISTS mediawatch_article_fts_update",
     "DROP TRIGGER IF EXISTS mediawatch_article_fts_delete",
     "DROP TRIGGER IF EXISTS mediawatch_article_fts_insert",
     "DROP TABLE IF EXISTS mediawatch_article_fts",
+]
+SQLITE = [
     # Contentless: the text lives in mediawatch_article; the index only answers rowids. The
     # language is a column of the index, so the archive's language filter reads no article.
     "CREATE VIRTUAL TABLE mediawatch_article_fts USING fts5(search_terms, language,"
@@ -45,10 +47,6 @@ SQLITE = [
     f" VALUES ({KEY.format(row='new')}, new.search_terms, new.language); END",
 ]
 SQLITE_REVERSE = [
-    "DROP TRIGGER IF EXISTS mediawatch_article_fts_update",
-    "DROP TRIGGER IF EXISTS mediawatch_article_fts_delete",
-    "DROP TRIGGER IF EXISTS mediawatch_article_fts_insert",
-    "DROP TABLE IF EXISTS mediawatch_article_fts",
     "CREATE VIRTUAL TABLE mediawatch_article_fts USING fts5(search_terms,"
     " content='mediawatch_article', content_rowid='id',"
     " tokenize='unicode61 remove_diacritics 2')",
@@ -95,7 +93,11 @@ def _run(statements: dict[str, list[str]]) -> Any:
 class Migration(migrations.Migration):
     dependencies = [("mediawatch", "0003_saved_searches")]
 
+    # The old index goes first and the new one comes last: rebuilding the article table
+    # (adding or removing the field, on SQLite) drops the table's triggers, in either
+    # direction.
     operations = [
+        migrations.RunPython(_run({"sqlite": DROP}), _run({"sqlite": SQLITE_REVERSE})),
         migrations.AlterModelOptions(
             name="article",
             options={
@@ -122,5 +124,5 @@ class Migration(migrations.Migration):
                 fields=["language", "-listed_at", "-id"], name="article_language_listing"
             ),
         ),
-        migrations.RunPython(_run({"sqlite": SQLITE}), _run({"sqlite": SQLITE_REVERSE})),
+        migrations.RunPython(_run({"sqlite": SQLITE}), _run({"sqlite": DROP})),
     ]
