@@ -223,7 +223,7 @@ def _store(source: Source, candidate: Candidate) -> bool:
     meanwhile (ids above the last one seen before the search) are searched again, so two
     workers storing copies of one wire story at the same moment still make one story."""
     signature = dedup.text_signature(candidate.text)
-    keys = dedup.band_keys(signature) + dedup.overlap_keys(candidate.text)  # candidate_keys
+    keys = dedup.candidate_keys(candidate.text)
     seen = Article.objects.aggregate(last=Max("id"))["last"] or 0
     original = _find_original(candidate, keys)
     terms = (

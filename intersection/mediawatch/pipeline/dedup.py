@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from .stemming import strip_accents
 from .urls import comparable_url
 
 SIGNATURE_BITS = 64
@@ -73,22 +74,14 @@ NOT_WORD = re.compile(r"[\W_]+")
 
 
 FOLDED_LETTERS = re.compile("[" + "".join(chr(code) for code in FOLDED) + "]")
-NON_ASCII = re.compile(r"[^\x00-\x7f]")
-
-
-def _drop_combining(match: re.Match[str]) -> str:
-    return "" if unicodedata.combining(match.group()) else match.group()
 
 
 def fold(text: str) -> str:
-    """Lower case without accents: "Vidéo Liège Œuvre" -> "video liege oeuvre".
-
-    Regular expressions (in C) find the few characters that need Python: the letters of
-    FOLDED, and the non-ASCII characters after decomposition (a few percent of a text)."""
+    """Lower case without accents: "Vidéo Liège Œuvre" -> "video liege oeuvre"."""
     folded = text.casefold()
-    if FOLDED_LETTERS.search(folded):
+    if FOLDED_LETTERS.search(folded):  # rare: translate() is slow on every other text
         folded = folded.translate(FOLDED)
-    return NON_ASCII.sub(_drop_combining, unicodedata.normalize("NFKD", folded))
+    return strip_accents(folded)
 
 
 def _is_outlet_name(tail: str) -> bool:
