@@ -682,7 +682,9 @@ def _worker(
     index_terms(sample[0], sample[1])
     ready.put(os.getpid())
     start.wait()
+    cpu = time.process_time()
     reports = services.poll_sources(source_ids)
+    cpu = time.process_time() - cpu
     errors: Counter[str] = Counter()
     for report in reports:
         errors.update(report.errors)
@@ -694,12 +696,13 @@ def _worker(
             sum(r.new for r in reports),
             sum(r.duplicates for r in reports),
             dict(errors),
+            cpu,
         )
     )
 
 
 def ingest_parallel(
-    outlets: list[Outlet], base: str, workers: int, model: TextModel
+    outlets: list[Outlet], base: str, workers: int, model: TextModel, server_pid: int
 ) -> ParallelIngestion:
     """The same polling in `workers` processes, as that many task workers would: each polls
     its share of the sources with services.poll_sources (the task's code). In production
@@ -726,7 +729,8 @@ def ingest_parallel(
             ready.get(timeout=120)
         busy, started = machine_busy_seconds(), time.perf_counter()
         start.set()
-        found: list[tuple[int, int, int, dict[str, int]]] = []
+        server_cpu = process_cpu_seconds(server_pid)
+        found: list[tuple[int, int, int, dict[str, int], float]] = []
         while len(found) < len(processes):
             with contextlib.suppress(queue.Empty):
                 found.append(results.get(timeout=2))
@@ -735,13 +739,14 @@ def ingest_parallel(
                 raise RuntimeError("a worker process failed; see its traceback above")
         seconds = time.perf_counter() - started
         busy = machine_busy_seconds() - busy
+        server_cpu = process_cpu_seconds(server_pid) - server_cpu
     finally:
         for process in processes:
             process.join(timeout=10)
             if process.is_alive():
                 process.kill()
     errors: Counter[str] = Counter()
-    for *_, counted in found:
+    for *_, counted, _cpu in found:
         errors.update(counted)
     return ParallelIngestion(
         workers=workers,
@@ -751,7 +756,7 @@ def ingest_parallel(
         duplicates=sum(r[2] for r in found),
         errors=dict(errors),
         seconds=seconds,
-        other_cores=max(0.0, busy / seconds - min(workers, os.cpu_count() or 1)),
+        other_cores=max(0.0, busy - server_cpu - sum(r[4] for r in found)) / seconds,
     )
 
 
@@ -1175,7 +1180,7 @@ def main() -> int:
                     "again", args.sources, args.items, args.duplicates, model, rng, now
                 )
                 write_site(site, again, base, True, rng)
-                parallel = ingest_parallel(again, base, args.workers, model)
+                parallel = ingest_parallel(again, base, args.workers, model, server_pid)
             page_result: Ingestion | None = None
             alone = 0.0
             if pages:
@@ -1245,6 +1250,8 @@ def main() -> int:
                 f"{parallel.per_second / full_result.per_second:.2f}× one process; other "
                 f"processes {parallel.other_cores:.2f} cores"
             )
+            if parallel.other_cores > 0.2:
+                print("  WARNING: other processes competed for the CPU during this measurement.")
         ratio = float("nan")
         if page_result is not None:
             print("\n== 2. Summary-only feeds: every page fetched and extracted")

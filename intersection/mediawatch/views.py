@@ -35,6 +35,8 @@ class ArchivePaginator(Paginator):
 
     @cached_property
     def found(self) -> int:
+        # Counting first also picks the query plan (search.counted): the page is then read
+        # from the re-planned object list.
         self.object_list, found = search.counted(self.object_list)
         return found
 
