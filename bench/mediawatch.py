@@ -68,16 +68,17 @@ STAGES = ("fetch", "parse", "extract", "language", "dedup", "store", "index", "o
 # Timed separately, reported together: dedup = dedup:hash + dedup:lookup + dedup:compare.
 DETAILED = (*STAGES, "dedup:hash", "dedup:lookup", "dedup:compare")
 STAGE_NOTE = (
-    "Exclusive times from wrappers around the functions services.py calls (application code "
-    "unchanged): fetch = Fetcher.fetch (feed, robots.txt and pages, server wait included), parse = "
+    "Exclusive times from wrappers around the functions services.py and storage.py call "
+    "(application code unchanged): fetch = Fetcher.fetch (feed, robots.txt and pages, server wait included), parse = "
     "parse_feed, extract = extract_page, language = detect_language, dedup = hashing "
     "(dedup.features, text_signature, band_keys, overlap_keys, candidate_keys: normalised text, "
     "shingles, SimHash and MinHash "
     "keys) + queries "
-    "(the rest of _find_original: URL, title and band queries, loading the candidates) + "
+    "(storage._lookup: a batch's URL, title and band queries, loading the texts to compare) + "
     "compare (dedup.compare with each candidate; calls = comparisons), index = "
-    "index_terms (Snowball stems), store = the rest of _store (transaction, INSERTs of the "
-    "article, its bands and its version; on SQLite the FTS5 trigger), other = the rest of "
+    "index_terms (Snowball stems), store = the rest of storage.store_items (a batch of up to "
+    "100 items: the store lock, what changed meanwhile, INSERTs of the articles, their bands "
+    "and versions; on SQLite the FTS5 trigger), other = the rest of "
     "poll_source and _candidate (known-guid query, run and source rows, "
     "URL canonicalisation). Politeness spacing between requests to one host does not apply: "
     "127.0.0.1 is an allowed address."
@@ -525,7 +526,7 @@ class StageClock:
     @contextlib.contextmanager
     def installed(self, fetcher: Fetcher) -> Iterator[None]:
         """Wrap the pipeline's functions where services.py looks them up; undo on exit."""
-        from intersection.mediawatch import services
+        from intersection.mediawatch import services, storage
         from intersection.mediawatch.pipeline import dedup
 
         patches: list[tuple[ModuleType, str, str]] = [
@@ -534,15 +535,15 @@ class StageClock:
             (services, "parse_feed", "parse"),
             (services, "extract_page", "extract"),
             (services, "detect_language", "language"),
-            (services, "_find_original", "dedup:lookup"),
+            (storage, "_lookup", "dedup:lookup"),
             (dedup, "features", "dedup:hash"),
             (dedup, "text_signature", "dedup:hash"),
             (dedup, "candidate_keys", "dedup:hash"),
             (dedup, "band_keys", "dedup:hash"),
             (dedup, "overlap_keys", "dedup:hash"),
             (dedup, "compare", "dedup:compare"),
-            (services, "index_terms", "index"),
-            (services, "_store", "store"),
+            (storage, "index_terms", "index"),
+            (services, "store_items", "store"),
         ]
         # Only what exists: the benchmark keeps working when services.py is refactored.
         patches = [

@@ -1,26 +1,25 @@
 """Writes of the media watch: poll a source and store what it brings, once.
 
 Idempotent by construction: an outlet's item is stored at most once (unique source + guid),
-each item in its own transaction, and the feed's hash is remembered only after every item
-is stored — so a run killed half-way is simply completed by the next one.
+a batch of items in one transaction (storage.py), and the feed's hash is remembered only
+after every item is stored — so a run killed half-way is simply completed by the next one.
 """
 
 import logging
 import random
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Q
+from django.db import IntegrityError
+from django.db.models import Q
 from django.utils import timezone
 
 from .models import (
-    Article,
-    ArticleBand,
     ArticleVersion,
     FetchRun,
     SavedSearch,
@@ -34,8 +33,8 @@ from .pipeline.fetch import Fetcher, FetchError, FetchErrorKind, FetchLimits, Va
 from .pipeline.language import detect_language
 from .pipeline.listings import article_links, parse_news_sitemap
 from .pipeline.robots import RobotsRules
-from .pipeline.stemming import index_terms
 from .pipeline.urls import canonical_url, comparable_url
+from .storage import BATCH, Candidate, store_items
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +42,9 @@ FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9,"
     " application/xml;q=0.8, text/xml;q=0.8, */*;q=0.1"
 )
+# A batch of new items is stored in one transaction when it has BATCH items, or after this
+# long (items whose page is fetched come slowly): a crash loses at most this much work.
+BATCH_SECONDS = 2.0
 SHORT_TEXT = 400  # characters: below this, the feed only summarises and the page is fetched
 DUPLICATE_WINDOW = timedelta(days=14)
 
@@ -59,22 +61,6 @@ class PollReport:
 
     def count_error(self, kind: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
-
-
-@dataclass(frozen=True)
-class Candidate:
-    guid: str
-    url: str
-    canonical: str
-    title: str
-    text: str
-    summary: str
-    published: datetime | None
-    language: str
-    language_confidence: float
-    author: str
-    image_url: str
-    flags: frozenset[str]
 
 
 def _retry_delay(source: Source, error: FetchError | None) -> timedelta:
@@ -157,122 +143,20 @@ def _candidate(
     )
 
 
-def _near(when: datetime | None, prefix: str = "") -> Q:
-    """Listed (published, else first seen) within the duplicate window around `when`."""
-    around = when or timezone.now()
-    return Q(
-        **{f"{prefix}listed_at__range": (around - DUPLICATE_WINDOW, around + DUPLICATE_WINDOW)}
-    )
-
-
-def _best_match(
-    candidate: Candidate, articles: Iterable[Article]
-) -> tuple[Article, float, str] | None:
-    incoming = dedup.Document(candidate.title, candidate.text, candidate.url)
-    best: tuple[Article, float, str] | None = None
-    for article in articles:
-        decision = dedup.compare(incoming, dedup.Document(article.title, article.text, article.url))
-        if decision.duplicate and (best is None or decision.similarity > best[1]):
-            best = (article, decision.similarity, decision.reason)
-    return best
-
-
-def _find_original(
-    candidate: Candidate, keys: list[int], newer_than: int = 0
-) -> tuple[Article, float, str] | None:
-    """The stored story this candidate repeats, if any: same URL, same title, or near text;
-    among the articles with an id above `newer_than` when given."""
-    compared = Article.objects.only("id", "title", "text", "url")  # what compare reads
-    bands = ArticleBand.objects.all()
-    if newer_than:
-        compared = compared.filter(pk__gt=newer_than)
-        bands = bands.filter(article_id__gt=newer_than)
-    same_url = compared.filter(canonical_url=candidate.canonical).first()
-    if same_url is not None:
-        return same_url, 1.0, "url"
-    title = dedup.normalise_title(candidate.title)
-    if title:
-        same_title = compared.filter(_near(candidate.published), normalised_title=title)
-        found = _best_match(candidate, same_title[:5])
-        if found:
-            return found
-    ids = (
-        bands.filter(_near(candidate.published, "article__"), key__in=keys)
-        .values_list("article_id", flat=True)
-        .distinct()[:200]
-    )
-    return _best_match(candidate, compared.filter(pk__in=list(ids)))
-
-
-# PostgreSQL: one store at a time decides "new story or version" (SQLite's IMMEDIATE
-# transactions already write one at a time). Any constant works: only stores take it.
-STORE_LOCK = 0x6D77_7374  # "mwst"
-
-
-def _serialise_stores() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [STORE_LOCK])
-
-
-def _store(source: Source, candidate: Candidate) -> bool:
-    """Store one item; True when it is a new story, False when a version of a known one.
-
-    The duplicate search reads outside the write transaction, so parallel workers hold the
-    write lock only briefly; inside it, under the store lock, only the articles stored
-    meanwhile (ids above the last one seen before the search) are searched again, so two
-    workers storing copies of one wire story at the same moment still make one story."""
-    signature = dedup.text_signature(candidate.text)
-    keys = dedup.candidate_keys(candidate.text)
-    seen = Article.objects.aggregate(last=Max("id"))["last"] or 0
-    original = _find_original(candidate, keys)
-    terms = (
-        "" if original else index_terms(f"{candidate.title} {candidate.text}", candidate.language)
-    )
-    with transaction.atomic():
-        _serialise_stores()
-        if original is not None and not Article.objects.filter(pk=original[0].pk).exists():
-            original = _find_original(candidate, keys)  # deleted meanwhile: search again
-        elif original is None and Article.objects.filter(pk__gt=seen).exists():
-            original = _find_original(candidate, keys, newer_than=seen)
-        if original is None:
-            article = Article.objects.create(
-                canonical_url=candidate.canonical,
-                url=candidate.url,
-                title=candidate.title[:500],
-                normalised_title=dedup.normalise_title(candidate.title)[:500],
-                summary=candidate.summary,
-                text=candidate.text,
-                author=candidate.author[:300],
-                image_url=candidate.image_url[:1000],
-                language=candidate.language,
-                language_confidence=candidate.language_confidence,
-                published_at=candidate.published,
-                listed_at=(candidate.published or timezone.now()).replace(microsecond=0),
-                signature=dedup.to_signed(signature),
-                flags=",".join(sorted(candidate.flags)),
-                search_terms=terms
-                or index_terms(f"{candidate.title} {candidate.text}", candidate.language),
-                source=source,
-            )
-            ArticleBand.objects.bulk_create(
-                ArticleBand(article=article, key=key) for key in set(keys)
-            )
-            similarity, reason, is_new = 1.0, "", True
-        else:
-            article, similarity, reason = original
-            is_new = False
-        ArticleVersion.objects.create(
-            article=article,
-            source=source,
-            guid=candidate.guid,
-            url=candidate.url,
-            title=candidate.title[:500],
-            published_at=candidate.published,
-            similarity=similarity,
-            match_reason=reason,
-        )
-    return is_new
+def _store(source: Source, candidates: list[Candidate]) -> list[bool | None]:
+    """Store a batch; when another worker stored one of its items meanwhile (the batch is
+    rolled back), store them one by one: None for each item stored already."""
+    try:
+        return list(store_items(source, candidates))
+    except IntegrityError:
+        pass
+    results: list[bool | None] = []
+    for candidate in candidates:
+        try:
+            results.extend(store_items(source, [candidate]))
+        except IntegrityError:
+            results.append(None)
+    return results
 
 
 def _parse(source: Source, body: bytes, url: str, content_type: str) -> ParsedFeed:
@@ -318,22 +202,26 @@ def poll_source(
             source=source, guid__in=[i.guid for i in feed.items]
         ).values_list("guid", flat=True)
     )
-    for item in feed.items:
-        report.items += 1
-        if item.guid in known:
-            report.already_seen += 1
+    report.items = len(feed.items)
+    fresh = [item for item in feed.items if item.guid not in known]
+    report.already_seen = report.items - len(fresh)
+    batch: list[Candidate] = []
+    started = time.monotonic()
+    for number, item in enumerate(fresh, 1):
+        batch.append(_candidate(source, item, fetcher, report, robots))
+        full = len(batch) >= BATCH or time.monotonic() - started >= BATCH_SECONDS
+        if number < len(fresh) and not full:
             continue
-        try:
-            is_new = _store(source, _candidate(source, item, fetcher, report, robots))
-        except IntegrityError:  # stored meanwhile by another worker: nothing to do
-            report.already_seen += 1
-            continue
-        if is_new:
-            report.new += 1
-        else:
-            report.duplicates += 1
-        if on_item:
-            on_item()
+        for is_new in _store(source, batch):
+            if is_new is None:  # stored meanwhile by another worker: nothing to do
+                report.already_seen += 1
+            elif is_new:
+                report.new += 1
+            else:
+                report.duplicates += 1
+            if on_item and is_new is not None:
+                on_item()
+        batch, started = [], time.monotonic()
     source.items_seen += report.new + report.duplicates
     source.duplicates_seen += report.duplicates
     source.etag = fetched.validators.etag or ""

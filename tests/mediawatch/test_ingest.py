@@ -2,14 +2,22 @@
 
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
 from intersection.accounts.models import Role
-from intersection.mediawatch import services
-from intersection.mediawatch.models import Article, ArticleVersion, FetchRun, Source, SourceKind
+from intersection.mediawatch import services, storage
+from intersection.mediawatch.models import (
+    Article,
+    ArticleBand,
+    ArticleVersion,
+    FetchRun,
+    Source,
+    SourceKind,
+)
 from intersection.mediawatch.pipeline.fetch import Fetcher
 
 from ..conftest import login, make_agreement, make_org, make_user
@@ -185,30 +193,40 @@ def test_it_disables_a_source_after_repeated_failures(
     assert "http_status" in src.disabled_reason
 
 
-def test_it_completes_a_run_that_crashed_half_way(web: LocalServer, fetcher: Fetcher) -> None:
+def test_it_completes_a_run_that_crashed_half_way(
+    web: LocalServer, fetcher: Fetcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
     items = [
         (f"g{i}", f"Titre {i}", web.url(f"/p/{i}"), f"{OTHER} Numéro {i}. " * 2) for i in range(5)
     ]
     items[0] = ("g0", "Agents", web.url("/p/0"), WIRE)
     web.routes["/a.xml"] = reply(rss(items))
     src = source(web, "/a.xml")
+    monkeypatch.setattr(services, "BATCH", 2)  # batches g0-g1, g2-g3, g4
+    version = storage._version
     calls = {"n": 0}
 
-    def crash_after_two() -> None:
+    def killed_while_writing_the_second_batch(*args: Any) -> ArticleVersion:
         calls["n"] += 1
-        if calls["n"] == 2:
+        if calls["n"] == 4:  # its articles and bands are written, its versions are not
             raise SystemExit("worker killed")
+        return version(*args)
 
+    monkeypatch.setattr(storage, "_version", killed_while_writing_the_second_batch)
     with pytest.raises(SystemExit):
-        services.poll_source(
-            source=src, fetcher=fetcher, now=timezone.now(), on_item=crash_after_two
-        )
-    assert ArticleVersion.objects.count() == 2  # committed item by item
+        services.poll_source(source=src, fetcher=fetcher, now=timezone.now())
+    # The first batch is stored; nothing of the second one is (no article without a version).
+    first_batch = ["urn:test:g0", "urn:test:g1"]
+    assert sorted(ArticleVersion.objects.values_list("guid", flat=True)) == first_batch
+    assert Article.objects.count() == 2
+    assert not ArticleBand.objects.exclude(article__versions__guid__in=first_batch).exists()
     src.refresh_from_db()
     assert src.body_sha256 == ""  # the run did not finish: the feed will be read again
+    monkeypatch.setattr(storage, "_version", version)
     poll(src, fetcher)
     assert ArticleVersion.objects.count() == 5
     assert ArticleVersion.objects.values("source", "guid").distinct().count() == 5
+    assert Article.objects.count() == 5
 
 
 def test_it_serves_the_archive_search_and_article_to_members_with_an_agreement(

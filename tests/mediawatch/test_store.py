@@ -1,19 +1,22 @@
 """Storing items: the duplicate decision when another worker stores the same story."""
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from intersection.mediawatch import services
+from intersection.mediawatch import storage
 from intersection.mediawatch.models import Article, ArticleVersion, Source, SourceKind
 
-from .test_ingest import WIRE
+from .test_ingest import OTHER, WIRE
 
 pytestmark = pytest.mark.django_db
+LABELLED = Path(storage.__file__).parent / "data" / "duplicates.jsonl"
 
 
-def _candidate(guid: str, url: str, title: str, text: str) -> services.Candidate:
-    return services.Candidate(
+def _candidate(guid: str, url: str, title: str, text: str) -> storage.Candidate:
+    return storage.Candidate(
         guid=guid, url=url, canonical=url.split("//", 1)[1], title=title, text=text,
         summary="", published=datetime(2026, 11, 30, 8, tzinfo=UTC), language="fr",
         language_confidence=1.0, author="", image_url="", flags=frozenset(),
@@ -25,7 +28,7 @@ def test_a_copy_stored_by_another_worker_during_the_search_is_found(
 ) -> None:
     first = Source.objects.create(name="Le Soir", kind=SourceKind.FEED, url="https://a.test/f")
     second = Source.objects.create(name="La Libre", kind=SourceKind.FEED, url="https://b.test/f")
-    lock = services._serialise_stores
+    lock = storage._serialise_stores
     calls = []
 
     def other_worker_first() -> None:
@@ -33,16 +36,16 @@ def test_a_copy_stored_by_another_worker_during_the_search_is_found(
         # worker stores the same dispatch from another outlet.
         if not calls:
             calls.append(1)
-            assert services._store(
-                second, _candidate("b1", "https://b.test/1", "Agents de quartier", WIRE)
-            )
+            assert storage.store_items(
+                second, [_candidate("b1", "https://b.test/1", "Agents de quartier", WIRE)]
+            ) == [True]
         lock()
 
-    monkeypatch.setattr(services, "_serialise_stores", other_worker_first)
-    is_new = services._store(
-        first, _candidate("a1", "https://a.test/1", "Les agents de quartier - Le Soir", WIRE)
+    monkeypatch.setattr(storage, "_serialise_stores", other_worker_first)
+    stored = storage.store_items(
+        first, [_candidate("a1", "https://a.test/1", "Les agents de quartier - Le Soir", WIRE)]
     )
-    assert not is_new and calls
+    assert stored == [False] and calls
     assert Article.objects.count() == 1
     assert ArticleVersion.objects.filter(article=Article.objects.get()).count() == 2
 
@@ -51,13 +54,84 @@ def test_an_original_deleted_during_the_search_is_not_used(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     source = Source.objects.create(name="Le Soir", kind=SourceKind.FEED, url="https://a.test/f")
-    services._store(source, _candidate("a1", "https://a.test/1", "Agents de quartier", WIRE))
-    lock = services._serialise_stores
+    storage.store_items(source, [_candidate("a1", "https://a.test/1", "Agents de quartier", WIRE)])
+    lock = storage._serialise_stores
 
     def deleted_meanwhile() -> None:
         Article.objects.all().delete()  # a curator deletes the story the search just found
         lock()
 
-    monkeypatch.setattr(services, "_serialise_stores", deleted_meanwhile)
-    assert services._store(source, _candidate("a2", "https://a.test/2", "Agents", WIRE))
+    monkeypatch.setattr(storage, "_serialise_stores", deleted_meanwhile)
+    assert storage.store_items(source, [_candidate("a2", "https://a.test/2", "Agents", WIRE)]) == [
+        True
+    ]
     assert list(ArticleVersion.objects.values_list("guid", flat=True)) == ["a2"]
+
+
+def _labelled_candidates() -> list[storage.Candidate]:
+    """Both sides of every labelled pair (duplicates and distinct look-alikes, fr/nl/en),
+    published within a few hours of each other."""
+    rows = [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines()]
+    texts: dict[str, storage.Candidate] = {}
+    for number, row in enumerate(rows):
+        for side in ("a", "b"):
+            text = row[f"{side}_text"]
+            url = row.get(f"{side}_url") or ""
+            guid = f"{side}{number}"
+            texts.setdefault(
+                text,
+                storage.Candidate(
+                    guid=guid, url=url, canonical=url.split("//", 1)[-1] or f"guid:{guid}",
+                    title=row.get(f"{side}_title") or "", text=text, summary="",
+                    published=datetime(2026, 11, 30, tzinfo=UTC) + timedelta(minutes=number),
+                    language="fr", language_confidence=1.0, author="", image_url="",
+                    flags=frozenset(),
+                ),
+            )  # fmt: skip
+    return list(texts.values())
+
+
+def _stories() -> set[frozenset[str]]:
+    """Which items were stored as one story."""
+    stories: dict[int, set[str]] = {}
+    for article, guid in ArticleVersion.objects.values_list("article", "guid"):
+        stories.setdefault(article, set()).add(guid)
+    return {frozenset(guids) for guids in stories.values()}
+
+
+def test_a_batch_makes_the_same_stories_as_storing_one_item_after_the_other() -> None:
+    source = Source.objects.create(name="Le Soir", kind=SourceKind.FEED, url="https://a.test/f")
+    candidates = _labelled_candidates()
+    for candidate in candidates:
+        storage.store_items(source, [candidate])
+    one_by_one = _stories()
+    Article.objects.all().delete()
+    assert not ArticleVersion.objects.exists()
+
+    decisions: list[bool] = []
+    for start in range(0, len(candidates), 40):  # stored articles and earlier items of a batch
+        decisions += storage.store_items(source, candidates[start : start + 40])
+    batched = _stories()
+    assert batched == one_by_one
+    assert decisions.count(True) == len(batched) == Article.objects.count()
+    # The labelled set has duplicates: some stories have several versions, some only one.
+    assert any(len(story) > 1 for story in batched) and any(len(s) == 1 for s in batched)
+
+
+def test_copies_inside_one_batch_are_one_story() -> None:
+    source = Source.objects.create(name="Belga", kind=SourceKind.FEED, url="https://a.test/f")
+    stored = storage.store_items(
+        source,
+        [
+            _candidate("w1", "https://a.test/1", "Agents de quartier", WIRE),
+            _candidate("w2", "https://a.test/2", "Agents de quartier - Le Soir", WIRE + " Belga."),
+            _candidate("w3", "https://a.test/1", "Agents de quartier (mise à jour)", OTHER),
+            _candidate("o1", "https://a.test/3", "Vélos volés", OTHER),
+        ],
+    )
+    assert stored == [True, False, False, True]
+    wire = ArticleVersion.objects.get(guid="w1").article
+    assert sorted(wire.versions.values_list("guid", "match_reason")) == [
+        ("w1", ""), ("w2", "same-title"), ("w3", "url"),
+    ]  # fmt: skip
+    assert Article.objects.count() == 2

@@ -71,6 +71,7 @@ MAX_SUFFIX_CHARS = 40
 FOLDED = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "ø": "o", "đ": "d", "ł": "l", "ı": "i"})
 THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:[ .,]\d{3})+(?!\d)")
 NOT_WORD = re.compile(r"[\W_]+")
+DIGIT = re.compile(r"\d")
 
 
 FOLDED_LETTERS = re.compile("[" + "".join(chr(code) for code in FOLDED) + "]")
@@ -139,7 +140,8 @@ def _shingles(normalised: str, size: int) -> frozenset[str]:
     words = normalised.split()
     if len(words) <= size:
         return frozenset({" ".join(words)}) if words else frozenset()
-    return frozenset(" ".join(words[i : i + size]) for i in range(len(words) - size + 1))
+    # zip of the word list shifted 0..size-1 places: every run of `size` words, joined in C.
+    return frozenset(map(" ".join, zip(*(words[i:] for i in range(size)), strict=False)))
 
 
 def stable_hash(feature: str) -> int:
@@ -185,12 +187,21 @@ class Features:
     hashes: np.ndarray  # stable_hash of each shingle (uint64, read-only)
     signature: int  # SimHash of the shingles
 
+    @functools.cached_property
+    def figures(self) -> dict[tuple[str, str], set[str]]:
+        """`figure_slots` of the normalised text, computed when first compared."""
+        return figure_slots(self.normalised)
 
-@functools.lru_cache(maxsize=512)
+
 def features(text: str, size: int = SHINGLE_SIZE) -> Features:
     """Normalised text, shingles, their hashes and SimHash, computed once per text: an
     incoming item needs them for its keys and for each comparison, and a wire story stored
     once is compared with every outlet's copy (the cache keeps the last 512 texts)."""
+    return _features(text, size)  # one cache key however the size is passed
+
+
+@functools.lru_cache(maxsize=512)
+def _features(text: str, size: int) -> Features:
     normalised = normalise_text(text)
     found = _shingles(normalised, size)
     hashes = _hashes(found)
@@ -375,8 +386,10 @@ def overlap(a: frozenset[str], b: frozenset[str], min_shingles: int = 1) -> floa
 
 def figure_slots(normalised: str) -> dict[tuple[str, str], set[str]]:
     """Each number with the words around it: ("remis", "constats") -> {"312"}."""
-    words = normalised.split()
     slots: dict[tuple[str, str], set[str]] = {}
+    if not DIGIT.search(normalised):
+        return slots
+    words = normalised.split()
     for i, word in enumerate(words):
         if word.isdigit():
             before = words[i - 1] if i else "^"
@@ -388,7 +401,12 @@ def figure_slots(normalised: str) -> dict[tuple[str, str], set[str]]:
 def figures_differ(a: str, b: str) -> bool:
     """True when both normalised texts say the same words around a number, but not the same
     number: "ont remis 312 constats" against "ont remis 187 constats"."""
-    slots_a, slots_b = figure_slots(a), figure_slots(b)
+    return _slots_differ(figure_slots(a), figure_slots(b))
+
+
+def _slots_differ(
+    slots_a: dict[tuple[str, str], set[str]], slots_b: dict[tuple[str, str], set[str]]
+) -> bool:
     return any(slots_a[slot].isdisjoint(slots_b[slot]) for slot in slots_a.keys() & slots_b.keys())
 
 
@@ -414,7 +432,7 @@ def compare(a: Document, b: Document, thresholds: Thresholds | None = None) -> D
         return Decision(True, similarity, "same-url")
     if _apart(a, b, limits.window):
         return Decision(False, similarity, "outside-window")
-    conflict = limits.check_figures and figures_differ(text_a, text_b)
+    conflict = limits.check_figures and _slots_differ(features_a.figures, features_b.figures)
     title_a = normalise_title(a.title)
     if title_a and title_a == normalise_title(b.title) and similarity >= limits.title_min_overlap:
         return Decision(not conflict, similarity, "figures-differ" if conflict else "same-title")

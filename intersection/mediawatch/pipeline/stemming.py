@@ -55,7 +55,9 @@ def words(text: str) -> list[str]:
     return WORD.findall(fold(text))
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str, language: str) -> str:
+    """Snowball stem (cached: a language's common words come back in every article)."""
     stemmer = _stemmer(language)
     return str(stemmer.stemWord(word)) if stemmer else word
 

@@ -1,0 +1,291 @@
+"""Storing new items once: the duplicate decision and the writes, a batch at a time.
+
+A batch is new items of one outlet from one fetch (at most BATCH). Its duplicate search
+reads before the write transaction, with one query per rule for the whole batch (canonical
+URL, normalised title, signature bands) and one to load the texts to compare, so parallel
+workers hold the write lock only briefly. Inside the transaction, under the store lock, only
+what changed meanwhile is searched again: the articles other workers stored since (ids above
+the last one seen before the search), and originals deleted meanwhile. So two workers
+storing copies of one wire story at the same moment still make one story.
+
+Items of one batch can repeat each other (two outlets of one group in one feed, an outlet
+that carries a story twice): each item is also compared with the batch's earlier new items,
+by the same rules, as if the items were stored one after the other. The whole batch is one
+transaction: a crash stores all of it or none of it.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from .models import Article, ArticleBand, ArticleVersion, Source
+from .pipeline import dedup
+from .pipeline.stemming import index_terms
+
+BATCH = 100  # items per transaction: the store lock is held about 1 ms an item
+DUPLICATE_WINDOW = timedelta(days=14)
+TITLE_CANDIDATES = 5  # most recent articles with the same normalised title compared
+TEXT_CANDIDATES = 200  # articles sharing a band key compared, at most
+COMPARED = ("id", "title", "text", "url")  # what dedup.compare reads
+# Rules by strength: an earlier item of the batch wins over a stored article when found by a
+# stronger rule, or by the same rule and more similar, as if stored one after the other.
+URL, TITLE, TEXT = 0, 1, 2
+
+# PostgreSQL: one store at a time decides "new story or version" (SQLite's IMMEDIATE
+# transactions already write one at a time). Any constant works: only stores take it.
+STORE_LOCK = 0x6D77_7374  # "mwst"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    guid: str
+    url: str
+    canonical: str
+    title: str
+    text: str
+    summary: str
+    published: datetime | None
+    language: str
+    language_confidence: float
+    author: str
+    image_url: str
+    flags: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _Match:
+    original: "Article | _Item"  # a stored article, or an earlier new item of the batch
+    similarity: float
+    reason: str
+    rule: int
+
+
+@dataclass(eq=False)
+class _Item:
+    candidate: Candidate
+    title: str  # normalised
+    keys: list[int]
+    around: datetime  # published, else now: the centre of the duplicate window
+    stored: _Match | None = None  # the stored article it repeats
+    match: _Match | None = None  # what it is finally a version of, None for a new story
+    terms: str = ""
+    article: Article | None = field(default=None, repr=False)
+
+    @property
+    def document(self) -> dedup.Document:
+        return dedup.Document(self.candidate.title, self.candidate.text, self.candidate.url)
+
+    @property
+    def stored_pk(self) -> int | None:
+        original = self.stored.original if self.stored else None
+        return original.pk if isinstance(original, Article) else None
+
+    def near(self, listed: datetime) -> bool:
+        return abs(listed - self.around) <= DUPLICATE_WINDOW
+
+
+def _item(candidate: Candidate, now: datetime) -> _Item:
+    return _Item(
+        candidate=candidate,
+        title=dedup.normalise_title(candidate.title),
+        keys=dedup.candidate_keys(candidate.text),
+        around=candidate.published or now,
+    )
+
+
+def _best_match(
+    item: _Item, originals: Iterable[tuple["Article | _Item", dedup.Document]], rule: int
+) -> _Match | None:
+    best: _Match | None = None
+    for original, document in originals:
+        decision = dedup.compare(item.document, document)
+        if decision.duplicate and (best is None or decision.similarity > best.similarity):
+            best = _Match(original, decision.similarity, decision.reason, rule)
+    return best
+
+
+def _stored(article: Article) -> tuple[Article, dedup.Document]:
+    return article, dedup.Document(article.title, article.text, article.url)
+
+
+def _lookup(items: Sequence[_Item], newer_than: int = 0) -> None:
+    """Set `stored` on the items that repeat a stored article (among those with an id above
+    `newer_than` when given): same canonical URL, else same normalised title, else near
+    text; four queries for the whole batch."""
+    if not items:
+        return
+    articles = Article.objects.filter(pk__gt=newer_than) if newer_than else Article.objects
+    window = (
+        min(item.around for item in items) - DUPLICATE_WINDOW,
+        max(item.around for item in items) + DUPLICATE_WINDOW,
+    )
+    by_url = {
+        article.canonical_url: article
+        for article in articles.filter(
+            canonical_url__in={item.candidate.canonical for item in items}
+        ).only(*COMPARED, "canonical_url")
+    }
+    titled: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
+    titles = {item.title for item in items if item.title}
+    if titles:
+        for pk, title, listed in articles.filter(
+            normalised_title__in=titles, listed_at__range=window
+        ).values_list("pk", "normalised_title", "listed_at"):
+            titled[title].append((listed, pk))
+    bands = ArticleBand.objects.filter(article__listed_at__range=window)
+    if newer_than:
+        bands = bands.filter(article_id__gt=newer_than)
+    banded: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
+    for key, pk, listed in bands.filter(
+        key__in={key for item in items for key in item.keys}
+    ).values_list("key", "article_id", "article__listed_at"):
+        banded[key].append((listed, pk))
+
+    wanted: dict[_Item, tuple[list[int], list[int]]] = {}
+    for item in items:
+        if item.candidate.canonical in by_url:
+            item.stored = _Match(by_url[item.candidate.canonical], 1.0, "url", URL)
+            continue
+        same_title = sorted(
+            (found for found in titled.get(item.title, ()) if item.near(found[0])), reverse=True
+        )[:TITLE_CANDIDATES]  # the most recent first, as the archive lists them
+        sharing = {
+            pk for key in item.keys for listed, pk in banded.get(key, ()) if item.near(listed)
+        }
+        wanted[item] = [pk for _, pk in same_title], sorted(sharing, reverse=True)[:TEXT_CANDIDATES]
+    every = {pk for by_title, by_text in wanted.values() for pk in (*by_title, *by_text)}
+    loaded = Article.objects.only(*COMPARED).in_bulk(every) if every else {}
+    for item, (by_title, by_text) in wanted.items():
+        item.stored = _best_match(
+            item, (_stored(loaded[pk]) for pk in by_title), TITLE
+        ) or _best_match(item, (_stored(loaded[pk]) for pk in by_text), TEXT)
+
+
+def _earlier_match(item: _Item, new: list[_Item]) -> _Match | None:
+    """The earlier new item of the batch this one repeats, by the lookup's rules."""
+    for earlier in new:
+        if earlier.candidate.canonical == item.candidate.canonical:
+            return _Match(earlier, 1.0, "url", URL)
+    if item.title:
+        titled = [e for e in new if e.title == item.title and item.near(e.around)]
+        found = _best_match(item, ((e, e.document) for e in titled), TITLE)
+        if found:
+            return found
+    keys = set(item.keys)
+    sharing = [e for e in new if item.near(e.around) and not keys.isdisjoint(e.keys)]
+    return _best_match(item, ((e, e.document) for e in sharing), TEXT)
+
+
+def _decide(items: Sequence[_Item]) -> None:
+    """Each item's `match`: its stored original, or an earlier new item of the batch found by
+    a stronger rule or, by the same rule, more similar; None makes it a new story."""
+    new: list[_Item] = []
+    for item in items:
+        earlier = _earlier_match(item, new) if new else None
+        stored = item.stored
+        item.match = stored
+        if earlier and (
+            stored is None
+            or (earlier.rule, -earlier.similarity) < (stored.rule, -stored.similarity)
+        ):
+            item.match = earlier
+        if item.match is None:
+            new.append(item)
+
+
+def _serialise_stores() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [STORE_LOCK])
+
+
+def _search_changes(items: Sequence[_Item], seen: int) -> None:
+    """Under the store lock: search again what changed since the first search."""
+    used = {pk for item in items if (pk := item.stored_pk) is not None}
+    if used:
+        gone = used - set(Article.objects.filter(pk__in=used).values_list("pk", flat=True))
+        again = [item for item in items if item.stored_pk in gone]
+        for item in again:  # deleted meanwhile (by a curator): search the whole archive again
+            item.stored = None
+        _lookup(again)
+    if Article.objects.filter(pk__gt=seen).exists():
+        _lookup([item for item in items if item.stored is None], newer_than=seen)
+
+
+def _terms(candidate: Candidate) -> str:
+    return index_terms(f"{candidate.title} {candidate.text}", candidate.language)
+
+
+def _new_article(source: Source, item: _Item, now: datetime) -> Article:
+    candidate = item.candidate
+    return Article(
+        canonical_url=candidate.canonical,
+        url=candidate.url,
+        title=candidate.title[:500],
+        normalised_title=item.title[:500],
+        summary=candidate.summary,
+        text=candidate.text,
+        author=candidate.author[:300],
+        image_url=candidate.image_url[:1000],
+        language=candidate.language,
+        language_confidence=candidate.language_confidence,
+        published_at=candidate.published,
+        listed_at=(candidate.published or now).replace(microsecond=0),
+        signature=dedup.to_signed(dedup.text_signature(candidate.text)),
+        flags=",".join(sorted(candidate.flags)),
+        search_terms=item.terms or _terms(candidate),
+        source=source,
+    )
+
+
+def _version(source: Source, item: _Item) -> ArticleVersion:
+    match = item.match
+    if match is None:
+        article, similarity, reason = item.article, 1.0, ""
+    else:
+        original = match.original
+        article = original.article if isinstance(original, _Item) else original
+        similarity, reason = match.similarity, match.reason
+    candidate = item.candidate
+    return ArticleVersion(
+        article=article,
+        source=source,
+        guid=candidate.guid,
+        url=candidate.url,
+        title=candidate.title[:500],
+        published_at=candidate.published,
+        similarity=similarity,
+        match_reason=reason,
+    )
+
+
+def store_items(source: Source, candidates: Sequence[Candidate]) -> list[bool]:
+    """Store an outlet's new items in one transaction; for each, True when it is a new story,
+    False when a version of a known one. Raises IntegrityError (nothing stored) when another
+    worker stored one of these items meanwhile."""
+    now = timezone.now()
+    items = [_item(candidate, now) for candidate in candidates]
+    seen = Article.objects.aggregate(last=Max("id"))["last"] or 0
+    _lookup(items)
+    _decide(items)
+    for item in items:
+        if item.match is None:  # stemming outside the lock; most decisions hold
+            item.terms = _terms(item.candidate)
+    with transaction.atomic():
+        _serialise_stores()
+        _search_changes(items, seen)
+        _decide(items)
+        new = [item for item in items if item.match is None]
+        created = Article.objects.bulk_create(_new_article(source, item, now) for item in new)
+        for item, article in zip(new, created, strict=True):
+            item.article = article
+        ArticleBand.objects.bulk_create(
+            ArticleBand(article=item.article, key=key) for item in new for key in set(item.keys)
+        )
+        ArticleVersion.objects.bulk_create(_version(source, item) for item in items)
+    return [item.match is None for item in items]
