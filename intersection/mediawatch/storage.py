@@ -36,6 +36,8 @@ COMPARED = ("id", "title", "text", "url")  # what dedup.compare reads
 # stronger rule, or by the same rule and more similar, as if stored one after the other.
 URL, TITLE, TEXT = 0, 1, 2
 
+INSERT_BAND = 'INSERT INTO "mediawatch_articleband" ("article_id", "key") VALUES (%s, %s)'
+
 # PostgreSQL: one store at a time decides "new story or version" (SQLite's IMMEDIATE
 # transactions already write one at a time). Any constant works: only stores take it.
 STORE_LOCK = 0x6D77_7374  # "mwst"
@@ -166,27 +168,46 @@ def _lookup(items: Sequence[_Item], newer_than: int = 0) -> None:
         ) or _best_match(item, (_stored(loaded[pk]) for pk in by_text), TEXT)
 
 
-def _earlier_match(item: _Item, new: list[_Item]) -> _Match | None:
-    """The earlier new item of the batch this one repeats, by the lookup's rules."""
-    for earlier in new:
-        if earlier.candidate.canonical == item.candidate.canonical:
+@dataclass
+class _NewItems:
+    """The batch's new items so far, by canonical URL, normalised title and key."""
+
+    items: list[_Item] = field(default_factory=list)
+    by_url: dict[str, _Item] = field(default_factory=dict)
+    by_title: dict[str, list[_Item]] = field(default_factory=lambda: defaultdict(list))
+    by_key: dict[int, set[_Item]] = field(default_factory=lambda: defaultdict(set))
+
+    def add(self, item: _Item) -> None:
+        self.items.append(item)
+        self.by_url.setdefault(item.candidate.canonical, item)
+        if item.title:
+            self.by_title[item.title].append(item)
+        for key in item.keys:
+            self.by_key[key].add(item)
+
+    def match(self, item: _Item) -> _Match | None:
+        """The earlier new item this one repeats, by the lookup's rules."""
+        earlier = self.by_url.get(item.candidate.canonical)
+        if earlier is not None:
             return _Match(earlier, 1.0, "url", URL)
-    if item.title:
-        titled = [e for e in new if e.title == item.title and item.near(e.around)]
-        found = _best_match(item, ((e, e.document) for e in titled), TITLE)
-        if found:
-            return found
-    keys = set(item.keys)
-    sharing = [e for e in new if item.near(e.around) and not keys.isdisjoint(e.keys)]
-    return _best_match(item, ((e, e.document) for e in sharing), TEXT)
+        if item.title:
+            titled = [e for e in self.by_title.get(item.title, ()) if item.near(e.around)]
+            found = _best_match(item, ((e, e.document) for e in titled), TITLE)
+            if found:
+                return found
+        sharing: set[_Item] = set()
+        for key in item.keys:
+            sharing.update(self.by_key.get(key, ()))
+        near = [e for e in self.items if e in sharing and item.near(e.around)]  # batch order
+        return _best_match(item, ((e, e.document) for e in near), TEXT)
 
 
 def _decide(items: Sequence[_Item]) -> None:
     """Each item's `match`: its stored original, or an earlier new item of the batch found by
     a stronger rule or, by the same rule, more similar; None makes it a new story."""
-    new: list[_Item] = []
+    new = _NewItems()
     for item in items:
-        earlier = _earlier_match(item, new) if new else None
+        earlier = new.match(item) if new.items else None
         stored = item.stored
         item.match = stored
         if earlier and (
@@ -195,7 +216,7 @@ def _decide(items: Sequence[_Item]) -> None:
         ):
             item.match = earlier
         if item.match is None:
-            new.append(item)
+            new.add(item)
 
 
 def _serialise_stores() -> None:
@@ -264,6 +285,12 @@ def _version(source: Source, item: _Item) -> ArticleVersion:
     )
 
 
+def _insert_bands(rows: list[tuple[int, int]]) -> None:
+    """ArticleBand rows, without building a model instance for each (about 20 an article)."""
+    with connection.cursor() as cursor:
+        cursor.executemany(INSERT_BAND, rows)
+
+
 def store_items(source: Source, candidates: Sequence[Candidate]) -> list[bool]:
     """Store an outlet's new items in one transaction; for each, True when it is a new story,
     False when a version of a known one. Raises IntegrityError (nothing stored) when another
@@ -282,10 +309,10 @@ def store_items(source: Source, candidates: Sequence[Candidate]) -> list[bool]:
         _decide(items)
         new = [item for item in items if item.match is None]
         created = Article.objects.bulk_create(_new_article(source, item, now) for item in new)
+        bands = []
         for item, article in zip(new, created, strict=True):
             item.article = article
-        ArticleBand.objects.bulk_create(
-            ArticleBand(article=item.article, key=key) for item in new for key in set(item.keys)
-        )
+            bands += [(article.pk, key) for key in set(item.keys)]
+        _insert_bands(bands)
         ArticleVersion.objects.bulk_create(_version(source, item) for item in items)
     return [item.match is None for item in items]
