@@ -1,7 +1,11 @@
 """Extraction, language and search terms: the pure text pieces of the pipeline."""
 
+import json
+from pathlib import Path
+
 import pytest
 
+from intersection import mediawatch
 from intersection.mediawatch.opml import OpmlError, OpmlFeed, read_opml, write_opml
 from intersection.mediawatch.pipeline.extract import extract_page
 from intersection.mediawatch.pipeline.language import detect_language
@@ -103,3 +107,17 @@ def test_it_registers_the_documented_public_sources_inactive() -> None:
     assert search is not None and "{query}" in search.url and search.query
     assert "%22" in search.fetch_url or "+" in search.fetch_url  # the query is encoded
     assert load_real_sources() == 0  # idempotent
+
+
+def test_it_names_the_language_of_every_labelled_article() -> None:
+    """The sample lingua reads (SAMPLE_CHARS) is short; it must still be enough for real
+    articles: both sides of every labelled pair, in French, Dutch and English."""
+    labelled = Path(mediawatch.__file__).parent / "data" / "duplicates.jsonl"
+    rows = [json.loads(line) for line in labelled.read_text(encoding="utf-8").splitlines()]
+    wrong = [
+        (row["lang"], row[side][:80])
+        for row in rows
+        for side in ("a_text", "b_text")
+        if detect_language(row[side]).code != row["lang"]
+    ]
+    assert len(rows) > 200 and wrong == []
