@@ -302,8 +302,12 @@ def generate_outlets(
 def rss(outlet: Outlet, base: str, full_text: bool) -> bytes:
     language = f"<language>{outlet.language}-BE</language>" if outlet.declares_language else ""
     items = []
+    # Items that carry their text link to the outlet's public address, as real feeds do (no
+    # page is fetched for them); feedparser-rs blanks links to 127.0.0.1, which would send
+    # every feed to feedparser. Summary-only items link to the local server's pages.
+    home = f"https://{outlet.slug}.news.example" if full_text else f"{base}/{outlet.slug}"
     for story in outlet.stories:
-        url = f"{base}/{outlet.slug}/articles/{story.slug}.html"
+        url = f"{home}/articles/{story.slug}.html"
         content = ""
         if full_text:
             body = "".join(f"<p>{html.escape(p)}</p>" for p in story.paragraphs)

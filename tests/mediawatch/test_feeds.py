@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from intersection.mediawatch.pipeline import feeds
 from intersection.mediawatch.pipeline.feeds import FeedError, parse_feed, plain_text
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -171,3 +172,76 @@ def test_it_refuses_what_is_not_a_feed(body: bytes, content_type: str) -> None:
 def test_it_accepts_an_empty_but_valid_feed() -> None:
     feed = parse(b'<rss version="2.0"><channel><title>Rien</title></channel></rss>')
     assert feed.items == [] and feed.title == "Rien"  # type: ignore[attr-defined]
+
+
+RICH = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
+xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>Le &lt;i&gt;Quotidien&lt;/i&gt;</title>
+<language>fr-BE</language>
+<item><title><![CDATA[Agents de quartier : « on revient à pied » & à vélo]]></title>
+<link>/police/42?utm_source=rss&amp;xtor=RSS-1</link><guid>https://q.example.be/42</guid>
+<description>&lt;p&gt;Le r\u00e9sum\u00e9, court.&lt;/p&gt;</description>
+<content:encoded><![CDATA[<p>Premier paragraphe<script>track()</script> sur la
+<a href="/zone">zone</a>.</p><style>p{}</style><p>Deuxi\u00e8me&nbsp;paragraphe, 1&#8239;200 agents.</p>
+<ul><li>un</li><li>deux</li></ul>]]></content:encoded>
+<dc:date>2026-11-29T18:30:00+01:00</dc:date></item>
+<item><title>Sans date ni guid</title><link>https://q.example.be/43</link>
+<description>Texte \u00e9crit sans balise.</description></item>
+<item><title>Futur</title><link>https://q.example.be/44</link><guid isPermaLink="false">44</guid>
+<pubDate>Tue, 30 Nov 2027 10:00:00 GMT</pubDate></item>
+</channel></rss>""".encode()
+ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="nl-BE" xml:base="https://n.example.be/">
+<title>Nieuws</title><entry><id>tag:n.example.be,2026:1</id>
+<title type="html">Wijkagent &amp;amp; &lt;b&gt;buurt&lt;/b&gt;</title><link href="artikels/1"/>
+<published>2026-11-28T09:00:00+01:00</published><updated>2026-11-29T10:00:00Z</updated>
+<summary type="text">Kort.</summary>
+<content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>De wijkagenten zijn
+terug.</p><p>Tweede alinea.</p></div></content></entry>
+<entry><id>tag:n.example.be,2026:2</id><title>Zonder inhoud</title>
+<link rel="alternate" href="https://n.example.be/2"/><updated>2026-11-29T11:00:00Z</updated>
+</entry></feed>"""
+
+
+@pytest.mark.parametrize("body", [RICH, ATOM, RSS2], ids=["rss2-rich", "atom", "rss2"])
+def test_the_fast_parser_reads_clean_feeds_as_feedparser_does(
+    body: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken = []
+    fast = feeds._fast_parse
+
+    def watched(*args: object) -> object:
+        result = fast(*args)  # type: ignore[arg-type]
+        taken.append(result is not None)
+        return result
+
+    monkeypatch.setattr(feeds, "_fast_parse", watched)
+    with_rust = parse(body)
+    monkeypatch.setattr(feeds, "_fast_parse", lambda *args: None)
+    with_feedparser = parse(body)
+    assert taken == [True]  # feedparser-rs read it…
+    assert with_rust.items == with_feedparser.items  # type: ignore[attr-defined]
+    assert with_rust.items  # type: ignore[attr-defined]
+    assert (with_rust.title, with_rust.language) == (  # type: ignore[attr-defined]
+        with_feedparser.title,  # type: ignore[attr-defined]
+        with_feedparser.language,  # type: ignore[attr-defined]
+    )
+
+
+def test_feeds_the_fast_parser_would_misread_go_to_feedparser() -> None:
+    latin = '<?xml version="1.0" encoding="iso-8859-1"?><rss version="2.0"><channel>'
+    latin += "<item><title>Li\u00e8ge</title><link>https://a.example/1</link></item>"
+    latin += "</channel></rss>"
+    declared_utf8 = latin.replace("iso-8859-1", "utf-8")
+    assert feeds._fast_parse(latin.encode("latin-1"), "") is None
+    assert feeds._fast_parse(declared_utf8.encode("latin-1"), "") is None  # not UTF-8
+    assert feeds._fast_parse(declared_utf8.encode(), "text/xml; charset=windows-1252") is None
+    assert (
+        feeds._fast_parse(b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "b">]>' + RSS2[39:], "")
+        is None
+    )
+    assert feeds._fast_parse(RSS2[:-20], "") is None  # truncated: feedparser repairs it
+    local = declared_utf8.replace("https://a.example/1", "http://127.0.0.1:8000/1").encode()
+    assert feeds._fast_parse(local, "") is None  # it would blank the link
+    assert parse(local).items[0].url == "http://127.0.0.1:8000/1"  # type: ignore[attr-defined]
+    assert feeds._fast_parse(declared_utf8.encode(), "application/rss+xml") is not None
