@@ -72,6 +72,7 @@ FOLDED = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "ø": "o", "đ": "d"
 THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:[ .,]\d{3})+(?!\d)")
 NOT_WORD = re.compile(r"[\W_]+")
 DIGIT = re.compile(r"\d")
+WORDS = re.compile(r"[^\W_]+")
 
 
 FOLDED_LETTERS = re.compile("[" + "".join(chr(code) for code in FOLDED) + "]")
@@ -127,8 +128,9 @@ def normalise_text(text: str | None) -> str:
     """Comparable form of a body: lower case, accents folded, figures written one way
     ("1.100", "1 100" and "1,100" all become "1100"), punctuation removed, spaces collapsed."""
     folded = fold(unicodedata.normalize("NFKC", text or ""))
-    joined = THOUSANDS.sub(lambda m: re.sub(r"[ .,]", "", m.group(0)), folded)
-    return " ".join(NOT_WORD.sub(" ", joined).split())
+    if DIGIT.search(folded):
+        folded = THOUSANDS.sub(lambda m: re.sub(r"[ .,]", "", m.group(0)), folded)
+    return " ".join(WORDS.findall(folded))  # the runs between NOT_WORD runs
 
 
 def shingles(text: str, size: int = SHINGLE_SIZE) -> frozenset[str]:
@@ -180,12 +182,23 @@ def simhash(features: Iterable[str]) -> int:
 
 @dataclass(frozen=True, eq=False)
 class Features:
-    """What duplicate detection computes from one text, once (see `features`)."""
+    """What duplicate detection computes from one text, once (see `features`); the hashes
+    and the signature only when asked (a stored article's signature is in the database)."""
 
     normalised: str
     shingles: frozenset[str]
-    hashes: np.ndarray  # stable_hash of each shingle (uint64, read-only)
-    signature: int  # SimHash of the shingles
+
+    @functools.cached_property
+    def hashes(self) -> np.ndarray:
+        """stable_hash of each shingle (uint64, read-only)."""
+        hashes = _hashes(self.shingles)
+        hashes.flags.writeable = False
+        return hashes
+
+    @functools.cached_property
+    def signature(self) -> int:
+        """SimHash of the shingles."""
+        return _simhash(self.hashes)
 
     @functools.cached_property
     def figures(self) -> dict[tuple[str, str], set[str]]:
@@ -203,10 +216,7 @@ def features(text: str, size: int = SHINGLE_SIZE) -> Features:
 @functools.lru_cache(maxsize=512)
 def _features(text: str, size: int) -> Features:
     normalised = normalise_text(text)
-    found = _shingles(normalised, size)
-    hashes = _hashes(found)
-    hashes.flags.writeable = False
-    return Features(normalised, found, hashes, _simhash(hashes))
+    return Features(normalised, _shingles(normalised, size))
 
 
 def text_signature(text: str, size: int = SHINGLE_SIZE) -> int:
@@ -367,6 +377,7 @@ class Document:
     text: str = ""
     url: str = ""
     published: datetime | None = None
+    signature: int | None = None  # text_signature(text) when already known (stored)
 
 
 @dataclass(frozen=True)
@@ -420,6 +431,13 @@ def _apart(a: Document, b: Document, window: timedelta) -> bool:
     return abs(a.published - b.published) > window
 
 
+def _signature(document: Document, found: Features, size: int) -> int:
+    """The document's known signature (computed with the default shingle size), else its own."""
+    if document.signature is not None and size == SHINGLE_SIZE:
+        return document.signature
+    return found.signature
+
+
 def compare(a: Document, b: Document, thresholds: Thresholds | None = None) -> Decision:
     """Are `a` and `b` the same story? Exact rules first, then near-duplicate text."""
     limits = thresholds or Thresholds()
@@ -437,8 +455,12 @@ def compare(a: Document, b: Document, thresholds: Thresholds | None = None) -> D
     if title_a and title_a == normalise_title(b.title) and similarity >= limits.title_min_overlap:
         return Decision(not conflict, similarity, "figures-differ" if conflict else "same-title")
     long_enough = min(len(shingles_a), len(shingles_b)) >= limits.min_shingles
-    near = (
-        long_enough and hamming(features_a.signature, features_b.signature) <= limits.max_distance
+    near = long_enough and (
+        hamming(
+            _signature(a, features_a, limits.shingle_size),
+            _signature(b, features_b, limits.shingle_size),
+        )
+        <= limits.max_distance
     )
     if near or similarity >= limits.min_overlap:
         if conflict:

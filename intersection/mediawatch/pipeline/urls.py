@@ -1,5 +1,6 @@
 """URL canonicalisation: one spelling per article, whatever the outlet's links look like."""
 
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Query parameters that only track the reader. Exact names, then prefixes; extend freely.
@@ -46,6 +47,7 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, netloc, path, query, ""))
 
 
+@lru_cache(maxsize=4096)  # each comparison asks for both URLs' forms
 def comparable_url(url: str) -> str:
     """The canonical URL without its scheme: `http://` and `https://` copies are the same."""
     return canonical_url(url).split("://", 1)[-1]
