@@ -69,7 +69,8 @@ STAGES = ("fetch", "parse", "extract", "language", "dedup", "store", "index", "o
 DETAILED = (*STAGES, "dedup:hash", "dedup:lookup", "dedup:compare")
 STAGE_NOTE = (
     "Exclusive times from wrappers around the functions services.py and storage.py call "
-    "(application code unchanged): fetch = Fetcher.fetch (feed, robots.txt and pages, server wait included), parse = "
+    "(application code unchanged): fetch = Fetcher.fetch (feed, robots.txt and pages, "
+    "server wait included), parse = "
     "parse_feed, extract = extract_page, language = detect_language, dedup = hashing "
     "(dedup.features, text_signature, band_keys, overlap_keys, candidate_keys: normalised text, "
     "shingles, SimHash and MinHash "
@@ -1187,12 +1188,17 @@ def main() -> int:
                 write_site(site, again, base, True, rng)
                 parallel = ingest_parallel(again, base, args.workers, model, server_pid)
             page_result: Ingestion | None = None
-            alone = 0.0
+            alone = before = after = 0.0
             if pages:
                 print("2. Polling summary-only feeds (pages fetched and extracted)…", flush=True)
+                # Extraction alone is timed just before and just after the pipeline, and the
+                # two are averaged: this machine's speed drifts by up to a third over a minute
+                # (measured), which a single measurement on one side would put in the ratio.
+                before = extraction_alone(pages)
                 page_result = ingest("pages", paged, base, server_pid)
                 page_result.page_kib = sum(p.stat().st_size for p, _ in pages) / len(pages) / 1024
-                alone = extraction_alone(pages)
+                after = extraction_alone(pages)
+                alone = (before + after) / 2
 
         print(f"4. bench/dedup_lookup.py --size {args.signatures:,}…", flush=True)
         lookup = dedup_lookup(args.signatures)
@@ -1265,7 +1271,8 @@ def main() -> int:
             count = len(pages)
             print(
                 f"  pages: {count}, {page_result.page_kib:.0f} KiB on average; extract_page "
-                f"alone on the same bytes: {alone:.2f} s ({alone / count * 1000:.1f} ms a page)"
+                f"alone on the same bytes, before and after the pipeline: {before:.2f} s and "
+                f"{after:.2f} s, mean {alone:.2f} s ({alone / count * 1000:.1f} ms a page)"
             )
             print(
                 f"  pipeline / extraction alone = {page_result.seconds:.2f} / {alone:.2f} = "
