@@ -6,13 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from intersection.mediawatch import storage
+from intersection.mediawatch import services, storage
 from intersection.mediawatch.models import Article, ArticleVersion, Source, SourceKind
 
 from .test_ingest import OTHER, WIRE
 
 pytestmark = pytest.mark.django_db
 LABELLED = Path(storage.__file__).parent / "data" / "duplicates.jsonl"
+CARNIVAL = (
+    "Le carnaval de Binche se prépare : la zone de police annonce des rues fermées dès le "
+    "dimanche, des navettes depuis les parkings de délestage et un poste de secours près de "
+    "la Grand-Place. Les organisateurs rappellent que les oranges ne se lancent pas sur les "
+    "façades et que les enfants perdus seront accueillis à l'hôtel de ville."
+)
 
 
 def _candidate(guid: str, url: str, title: str, text: str) -> storage.Candidate:
@@ -135,3 +141,34 @@ def test_copies_inside_one_batch_are_one_story() -> None:
         ("w1", ""), ("w2", "same-title"), ("w3", "url"),
     ]  # fmt: skip
     assert Article.objects.count() == 2
+
+
+def test_a_batch_with_an_item_another_worker_stored_is_stored_item_by_item(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    source = Source.objects.create(name="Le Soir", kind=SourceKind.FEED, url="https://a.test/f")
+    other = Source.objects.create(name="Belga", kind=SourceKind.FEED, url="https://b.test/f")
+    batch = [
+        _candidate("a1", "https://a.test/1", "Agents de quartier", WIRE),
+        _candidate("a2", "https://a.test/2", "Vélos volés", OTHER),
+        _candidate("a3", "https://a.test/3", "Carnaval", CARNIVAL),
+    ]
+    decide = storage._decide
+    calls = []
+
+    def other_worker_stores_a2(items: list[object]) -> None:
+        # After this worker's search, before its transaction, another worker polling the
+        # same source stores the second item (and Belga the first): the batch's insert
+        # fails on (source, guid) and is rolled back.
+        if not calls:
+            calls.append(1)
+            assert storage.store_items(source, [batch[1]]) == [True]
+            assert storage.store_items(other, [batch[0]]) == [True]
+        decide(items)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(storage, "_decide", other_worker_stores_a2)
+    assert services._store(source, batch) == [False, None, True]
+    assert sorted(ArticleVersion.objects.values_list("source__name", "guid")) == [
+        ("Belga", "a1"), ("Le Soir", "a1"), ("Le Soir", "a2"), ("Le Soir", "a3"),
+    ]  # fmt: skip
+    assert Article.objects.count() == 3  # a1 is a version of Belga's copy, stored first
