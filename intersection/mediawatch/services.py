@@ -46,7 +46,6 @@ FEED_ACCEPT = (
 # long (items whose page is fetched come slowly): a crash loses at most this much work.
 BATCH_SECONDS = 2.0
 SHORT_TEXT = 400  # characters: below this, the feed only summarises and the page is fetched
-DUPLICATE_WINDOW = timedelta(days=14)
 
 
 @dataclass
