@@ -71,7 +71,8 @@ STAGE_NOTE = (
     "Exclusive times from wrappers around the functions services.py and storage.py call "
     "(application code unchanged): fetch = Fetcher.fetch (feed, robots.txt and pages, "
     "server wait included), parse = "
-    "parse_feed, extract = extract_page, language = detect_language, dedup = hashing "
+    "parse_feed, extract = waiting for a page from the extraction process (which extracts "
+    "while the poller fetches and stores), language = detect_language, dedup = hashing "
     "(dedup.features, text_signature, band_keys, overlap_keys, candidate_keys: normalised text, "
     "shingles, SimHash and MinHash "
     "keys) + queries "
@@ -500,6 +501,14 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def children_cpu_seconds() -> float:
+    """CPU time of this process's live children: the extraction process (it is started at
+    the first page and kept; 400 pages do not reach its recycling)."""
+    import multiprocessing
+
+    return sum(process_cpu_seconds(p.pid) for p in multiprocessing.active_children() if p.pid)
+
+
 # --- Time per stage -------------------------------------------------------------------------
 
 
@@ -538,7 +547,7 @@ class StageClock:
             (services, "poll_source", "other"),
             (services, "_candidate", "other"),
             (services, "parse_feed", "parse"),
-            (services, "extract_page", "extract"),
+            (services, "_extracted", "extract"),
             (services, "detect_language", "language"),
             (storage, "_lookup", "dedup:lookup"),
             (dedup, "features", "dedup:hash"),
@@ -581,6 +590,7 @@ class Ingestion:
     seconds: float
     cpu_seconds: float
     server_cpu_seconds: float
+    extraction_cpu_seconds: float  # the extraction process's (services.extractor)
     stages: dict[str, float]
     calls: Counter[str]
     other_cores: float  # cores used by other processes of the machine meanwhile
@@ -625,6 +635,7 @@ def ingest(label: str, outlets: list[Outlet], base: str, server_pid: int) -> Ing
     reports = []
     with services.fetcher_for_settings() as fetcher, clock.installed(fetcher):
         cpu, server_cpu = time.process_time(), process_cpu_seconds(server_pid)
+        children_cpu = children_cpu_seconds()
         busy = machine_busy_seconds()
         started = time.perf_counter()
         for source in sources:
@@ -632,6 +643,7 @@ def ingest(label: str, outlets: list[Outlet], base: str, server_pid: int) -> Ing
         seconds = time.perf_counter() - started
         cpu = time.process_time() - cpu
         server_cpu = process_cpu_seconds(server_pid) - server_cpu
+        children_cpu = children_cpu_seconds() - children_cpu
         busy = machine_busy_seconds() - busy
     errors: Counter[str] = Counter()
     for report in reports:
@@ -649,9 +661,10 @@ def ingest(label: str, outlets: list[Outlet], base: str, server_pid: int) -> Ing
         seconds=seconds,
         cpu_seconds=cpu,
         server_cpu_seconds=server_cpu,
+        extraction_cpu_seconds=children_cpu,
         stages=clock.seconds,
         calls=clock.calls,
-        other_cores=max(0.0, busy - cpu - server_cpu) / seconds,
+        other_cores=max(0.0, busy - cpu - server_cpu - children_cpu) / seconds,
     )
 
 
@@ -1046,7 +1059,9 @@ def print_ingestion(result: Ingestion) -> None:
     print(
         f"  {result.seconds:.2f} s wall -> {result.per_second:.0f} items/s "
         f"({result.seconds / max(stored, 1) * 1000:.1f} ms an item); poller CPU "
-        f"{result.cpu_seconds:.1f} s, file server CPU {result.server_cpu_seconds:.2f} s, "
+        f"{result.cpu_seconds:.1f} s, extraction process CPU "
+        f"{result.extraction_cpu_seconds:.1f} s, file server CPU "
+        f"{result.server_cpu_seconds:.2f} s, "
         f"other processes {result.other_cores:.2f} cores"
     )
     if result.other_cores > 0.2:
@@ -1179,14 +1194,20 @@ def main() -> int:
 
             print("1. Polling full-text feeds…", flush=True)
             full_result = ingest("full text", full, base, server_pid)
-            parallel: ParallelIngestion | None = None
+            parallel = single = None
             if args.workers > 1:
-                print(f"1b. The same with {args.workers} worker processes…", flush=True)
-                again = generate_outlets(
-                    "again", args.sources, args.items, args.duplicates, model, rng, now
-                )
-                write_site(site, again, base, True, rng)
-                parallel = ingest_parallel(again, base, args.workers, model, server_pid)
+                # First one spawned worker, then `--workers` of them, each on new feeds of the
+                # same kind: the scaling compares like with like (fresh processes, an archive
+                # that already holds the earlier runs' stories).
+                print("1b. The same with 1 worker process, then more…", flush=True)
+                for label in ("single", "again"):
+                    outlets = generate_outlets(
+                        label, args.sources, args.items, args.duplicates, model, rng, now
+                    )
+                    write_site(site, outlets, base, True, rng)
+                    count = 1 if label == "single" else args.workers
+                    run = ingest_parallel(outlets, base, count, model, server_pid)
+                    single, parallel = (run, None) if label == "single" else (single, run)
             page_result: Ingestion | None = None
             alone = before = after = 0.0
             if pages:
@@ -1246,23 +1267,26 @@ def main() -> int:
 
         print("\n== 1. Full-text feeds: end-to-end ingestion (services.poll_source)")
         print_ingestion(full_result)
-        if parallel is not None:
+        if parallel is not None and single is not None:
             print(
-                f"\n== 1b. The same, {parallel.workers} worker processes (services.poll_sources,"
-                " the polling task's code)"
+                "\n== 1b. The same in spawned worker processes (services.poll_sources, the"
+                " polling task's code), each run on other feeds of the same kind"
             )
+            for run in (single, parallel):
+                print(
+                    f"  {run.workers} worker(s): {run.sources} sources, {run.items} items: "
+                    f"{run.new} new stories, {run.duplicates} versions of known stories"
+                    + (f"; errors: {run.errors}" if run.errors else "")
+                    + f"; {run.seconds:.2f} s wall -> {run.per_second:.0f} items/s; other "
+                    f"processes {run.other_cores:.2f} cores"
+                )
+                if run.other_cores > 0.2:
+                    print("  WARNING: other processes competed for the CPU during this run.")
             print(
-                f"  {parallel.sources} other sources, {parallel.items} items: {parallel.new} new "
-                f"stories, {parallel.duplicates} versions of known stories"
-                + (f"; errors: {parallel.errors}" if parallel.errors else "")
+                f"  {parallel.workers} workers: {parallel.per_second / single.per_second:.2f}× "
+                f"one worker, {parallel.per_second / full_result.per_second:.2f}× the first run"
+                " (one process, warm caches, a smaller archive)"
             )
-            print(
-                f"  {parallel.seconds:.2f} s wall -> {parallel.per_second:.0f} items/s; "
-                f"{parallel.per_second / full_result.per_second:.2f}× one process; other "
-                f"processes {parallel.other_cores:.2f} cores"
-            )
-            if parallel.other_cores > 0.2:
-                print("  WARNING: other processes competed for the CPU during this measurement.")
         ratio = float("nan")
         if page_result is not None:
             print("\n== 2. Summary-only feeds: every page fetched and extracted")

@@ -5,10 +5,15 @@ a batch of items in one transaction (storage.py), and the feed's hash is remembe
 after every item is stored — so a run killed half-way is simply completed by the next one.
 """
 
+import atexit
+import functools
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,7 +32,7 @@ from .models import (
     SourceKind,
 )
 from .pipeline import dedup
-from .pipeline.extract import ExtractedPage, extract_page
+from .pipeline.extract import ExtractedPage, Extractor
 from .pipeline.feeds import FeedError, FeedItem, ParsedFeed, parse_feed
 from .pipeline.fetch import Fetcher, FetchError, FetchErrorKind, FetchLimits, Validators
 from .pipeline.language import detect_language
@@ -46,6 +51,10 @@ FEED_ACCEPT = (
 # long (items whose page is fetched come slowly): a crash loses at most this much work.
 BATCH_SECONDS = 2.0
 SHORT_TEXT = 400  # characters: below this, the feed only summarises and the page is fetched
+# Pages fetched and handed to the extraction process ahead of the item being stored, so
+# that it extracts while the poller fetches the next pages and stores a batch.
+EXTRACTION_AHEAD = 8
+EXTRACTOR_RECYCLE = 500  # pages, then the extraction process is replaced
 
 
 @dataclass
@@ -99,27 +108,58 @@ def _record_success(source: Source, now: datetime, *, new_items: int) -> None:
     source.save()
 
 
-def _fetch_page(url: str, fetcher: Fetcher, report: PollReport) -> ExtractedPage | None:
+@functools.cache
+def extractor() -> Extractor:
+    """This process's extraction child, started with the first page to extract."""
+    found = Extractor(recycle=EXTRACTOR_RECYCLE)
+    atexit.register(found.close)
+    return found
+
+
+@dataclass
+class _Pending:
+    """An item on its way: its page, when it needs one, is being extracted."""
+
+    item: FeedItem
+    page: "Future[ExtractedPage | None] | None" = None
+
+
+def _start(item: FeedItem, fetcher: Fetcher, report: PollReport, robots: RobotsRules) -> _Pending:
+    """Fetch the page of an item whose feed only summarises, and hand it to the extractor."""
+    if len(dedup.features(item.content or item.summary).normalised) >= SHORT_TEXT:
+        return _Pending(item)
+    if not item.url:
+        return _Pending(item)
+    if not robots.allows(item.url):
+        report.count_error("page_disallowed_by_robots")  # the feed's summary stays
+        return _Pending(item)
     try:
-        fetched = fetcher.fetch(url, accept="text/html,application/xhtml+xml")
+        fetched = fetcher.fetch(item.url, accept="text/html,application/xhtml+xml")
     except FetchError as error:
         report.count_error(f"page_{error.kind}")
+        return _Pending(item)
+    return _Pending(item, extractor().submit(fetched.body, fetched.url))
+
+
+def _extracted(pending: _Pending, report: PollReport) -> ExtractedPage | None:
+    """The extracted page (waiting for it), or None: the feed's summary stays."""
+    if pending.page is None:
         return None
-    return extract_page(fetched.body, fetched.url)
+    try:
+        return pending.page.result()
+    except BrokenProcessPool:  # the extraction process died (memory, a crash in lxml)
+        report.count_error("page_extraction_crashed")
+        extractor().close()  # the next page starts a new one
+    except Exception:  # a page trafilatura cannot read is recorded, not fatal
+        logger.exception("extraction failed: %s", pending.item.url)
+        report.count_error("page_extraction_failed")
+    return None
 
 
-def _candidate(
-    source: Source, item: FeedItem, fetcher: Fetcher, report: PollReport, robots: RobotsRules
-) -> Candidate:
-    text = dedup_text = item.content or item.summary
-    page: ExtractedPage | None = None
-    if len(dedup.features(text).normalised) < SHORT_TEXT and item.url:
-        if not robots.allows(item.url):
-            report.count_error("page_disallowed_by_robots")  # the feed's summary stays
-        else:
-            page = _fetch_page(item.url, fetcher, report)
-        if page is not None:
-            text = page.text
+def _candidate(source: Source, pending: _Pending, report: PollReport) -> Candidate:
+    item = pending.item
+    page = _extracted(pending, report)
+    text = page.text if page is not None else item.content or item.summary
     dedup_text = text or item.title
     language = detect_language(
         dedup_text,
@@ -206,11 +246,9 @@ def poll_source(
     report.already_seen = report.items - len(fresh)
     batch: list[Candidate] = []
     started = time.monotonic()
-    for number, item in enumerate(fresh, 1):
-        batch.append(_candidate(source, item, fetcher, report, robots))
-        full = len(batch) >= BATCH or time.monotonic() - started >= BATCH_SECONDS
-        if number < len(fresh) and not full:
-            continue
+
+    def store_batch() -> None:
+        nonlocal batch, started
         for is_new in _store(source, batch):
             if is_new is None:  # stored meanwhile by another worker: nothing to do
                 report.already_seen += 1
@@ -221,6 +259,17 @@ def poll_source(
             if on_item and is_new is not None:
                 on_item()
         batch, started = [], time.monotonic()
+
+    ahead: deque[_Pending] = deque()  # pages being extracted while the poller goes on
+    for number, item in enumerate(fresh, 1):
+        ahead.append(_start(item, fetcher, report, robots))
+        last = number == len(fresh)
+        while ahead and (last or ahead[0].page is None or len(ahead) > EXTRACTION_AHEAD):
+            batch.append(_candidate(source, ahead.popleft(), report))
+            if len(batch) >= BATCH or time.monotonic() - started >= BATCH_SECONDS:
+                store_batch()
+    if batch:
+        store_batch()
     source.items_seen += report.new + report.duplicates
     source.duplicates_seen += report.duplicates
     source.etag = fetched.validators.etag or ""

@@ -8,6 +8,9 @@ from typing import Any
 
 import pytest
 
+from intersection.mediawatch import services
+from intersection.mediawatch.pipeline.fetch import Fetcher
+
 Handler = Callable[[BaseHTTPRequestHandler], None]
 
 
@@ -91,3 +94,10 @@ def reply(body: bytes, status: int = 200, headers: dict[str, str] | None = None)
         request.wfile.write(body)
 
     return handler
+
+
+@pytest.fixture
+def fetcher() -> Iterator[Fetcher]:
+    """The client the polling task uses (127.0.0.1 allowed by the test settings)."""
+    with services.fetcher_for_settings() as client:
+        yield client

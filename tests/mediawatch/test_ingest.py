@@ -1,6 +1,5 @@
 """Polling sources against real servers on 127.0.0.1: storage, duplicates, health, safety."""
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -51,12 +50,6 @@ def rss(items: list[tuple[str, str, str, str]]) -> bytes:
         for guid, title, link, text in items
     )
     return f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title><language>fr</language>{entries}</channel></rss>'.encode()
-
-
-@pytest.fixture
-def fetcher() -> Iterator[Fetcher]:
-    with services.fetcher_for_settings() as client:
-        yield client
 
 
 def source(web: LocalServer, path: str, name: str = "Le Quotidien") -> Source:

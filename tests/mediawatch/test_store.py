@@ -35,7 +35,7 @@ def test_a_copy_stored_by_another_worker_during_the_search_is_found(
     first = Source.objects.create(name="Le Soir", kind=SourceKind.FEED, url="https://a.test/f")
     second = Source.objects.create(name="La Libre", kind=SourceKind.FEED, url="https://b.test/f")
     lock = storage._serialise_stores
-    calls = []
+    calls: list[int] = []
 
     def other_worker_first() -> None:
         # Between this worker's search (nothing found) and its write transaction, another
@@ -154,7 +154,7 @@ def test_a_batch_with_an_item_another_worker_stored_is_stored_item_by_item(
         _candidate("a3", "https://a.test/3", "Carnaval", CARNIVAL),
     ]
     decide = storage._decide
-    calls = []
+    calls: list[int] = []
 
     def other_worker_stores_a2(items: list[object]) -> None:
         # After this worker's search, before its transaction, another worker polling the

@@ -1,6 +1,18 @@
-"""Full text and metadata of an article page, with trafilatura."""
+"""Full text and metadata of an article page, with trafilatura.
 
+`Extractor` runs `extract_page` in a separate process, so that the poller fetches and stores
+while pages are extracted (two cores work at once), and so that trafilatura's and lxml's
+memory goes back to the system: the process is replaced every `recycle` pages, or when it
+dies. It ignores Ctrl-C (its parent decides) and leaves by itself when its parent is gone.
+"""
+
+import multiprocessing
+import os
 import re
+import signal
+import threading
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -59,3 +71,45 @@ def extract_page(html: bytes, url: str) -> ExtractedPage | None:
         image_url=document.image or "",
         declared_language=declared_language(html),
     )
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)  # orphaned (the poller was killed): nothing to finish, nobody to answer
+
+
+def _extractor_started(parent: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+class Extractor:
+    """`extract_page` in one child process, replaced every `recycle` pages; results come
+    back as futures. (Not ProcessPoolExecutor's max_tasks_per_child: in the Python 3.13.0
+    we run, it stops scheduling once a child has reached its limit, CPython gh-115634.)"""
+
+    def __init__(self, recycle: int = 500) -> None:
+        self.recycle = recycle
+        self._pool: ProcessPoolExecutor | None = None
+        self._submitted = 0
+
+    def submit(self, html: bytes, url: str) -> "Future[ExtractedPage | None]":
+        if self._pool is None or self._submitted >= self.recycle:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False)  # extracts what it was given, then exits
+            self._pool = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),  # no inherited connections
+                initializer=_extractor_started,
+                initargs=(os.getpid(),),
+            )
+            self._submitted = 0
+        self._submitted += 1
+        return self._pool.submit(extract_page, html, url)
+
+    def close(self) -> None:
+        """Stop the child process; the next `submit` starts another (after a crash too)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None

@@ -1,0 +1,117 @@
+"""Pages extracted in a separate, recycled process: results, a dead process, an orphan."""
+
+import html
+import json
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+import pytest
+
+from intersection.mediawatch import services
+from intersection.mediawatch.models import Article
+from intersection.mediawatch.pipeline.extract import Extractor, extract_page
+from intersection.mediawatch.pipeline.fetch import Fetcher
+
+from .conftest import LocalServer, reply
+from .test_ingest import poll, rss, source
+from .test_text import PAGE
+
+ROOT = Path(__file__).resolve().parents[2]
+LABELLED = ROOT / "intersection" / "mediawatch" / "data" / "duplicates.jsonl"
+
+
+def test_the_extraction_process_gives_what_extract_page_gives() -> None:
+    extractor = Extractor(recycle=2)  # replaced after two pages: the third needs a new one
+    try:
+        pages = [extractor.submit(PAGE, f"https://quotidien.example.be/{n}") for n in range(3)]
+        results = [page.result(timeout=60) for page in pages]
+    finally:
+        extractor.close()
+    assert results == [extract_page(PAGE, f"https://quotidien.example.be/{n}") for n in range(3)]
+    assert results[0] is not None and "tournées" in results[0].text
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"  # a zombie has exited; only its parent entry is left
+
+
+def test_the_extraction_process_leaves_when_its_poller_is_killed() -> None:
+    script = (
+        "import multiprocessing, sys, time\n"
+        "from intersection.mediawatch.pipeline.extract import Extractor\n"
+        "extractor = Extractor()\n"
+        "extractor.submit(b'<html><body><p>x</p></body></html>', 'https://a.example/').result()\n"
+        "print(multiprocessing.active_children()[0].pid, flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    poller = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert poller.stdout is not None
+        child = int(poller.stdout.readline())
+        assert _alive(child)
+        poller.send_signal(signal.SIGKILL)  # no clean-up: the child is orphaned
+        poller.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while _alive(child) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(child)
+    finally:
+        poller.kill()
+        poller.wait()
+
+
+@pytest.mark.django_db
+def test_a_dead_extraction_process_is_recorded_and_the_summary_kept(
+    web: LocalServer, fetcher: Fetcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    web.routes["/p/1"] = reply(PAGE)
+    web.routes["/a.xml"] = reply(rss([("a1", "Agents", web.url("/p/1"), "Court résumé.")]))
+
+    class DeadProcess:
+        closed = False
+
+        def submit(self, html: bytes, url: str) -> Future[object]:
+            dead: Future[object] = Future()
+            dead.set_exception(BrokenProcessPool("killed"))
+            return dead
+
+        def close(self) -> None:
+            self.closed = True
+
+    dead = DeadProcess()
+    monkeypatch.setattr(services, "extractor", lambda: dead)
+    report = poll(source(web, "/a.xml"), fetcher)
+    assert report.errors == {"page_extraction_crashed": 1} and dead.closed
+    assert Article.objects.get().text == "Court résumé."  # stored with the feed's summary
+
+
+@pytest.mark.django_db
+def test_pages_are_extracted_ahead_while_items_are_stored_in_order(
+    web: LocalServer, fetcher: Fetcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services, "EXTRACTION_AHEAD", 2)
+    rows = [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines()]
+    stories = [rows[n]["a_text"] for n in (0, 60, 120, 180, 240)]  # five different stories
+    items = []
+    for n, story in enumerate(stories):
+        paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in story.split("\n\n"))
+        body = f"<html><body><nav>Menu</nav><article>{paragraphs}</article></body></html>"
+        web.routes[f"/p/{n}"] = reply(body.encode())
+        items.append((f"g{n}", f"Titre {n}", web.url(f"/p/{n}"), "Court."))
+    web.routes["/a.xml"] = reply(rss(items))
+    report = poll(source(web, "/a.xml"), fetcher)
+    assert (report.new, report.errors) == (5, {})
+    for n, story in enumerate(stories):  # each item got its own page's text
+        article = Article.objects.get(versions__guid=f"urn:test:g{n}")
+        assert story.split("\n\n")[0][:60] in article.text
