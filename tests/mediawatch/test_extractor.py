@@ -72,27 +72,39 @@ def test_the_extraction_process_leaves_when_its_poller_is_killed() -> None:
 
 
 @pytest.mark.django_db
-def test_a_dead_extraction_process_is_recorded_and_the_summary_kept(
-    web: LocalServer, fetcher: Fetcher, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("failure", "error", "replaced"),
+    [
+        (BrokenProcessPool("killed"), "page_extraction_crashed", True),  # the process died
+        (ValueError("lxml could not read it"), "page_extraction_failed", False),
+    ],
+)
+def test_a_failed_extraction_is_recorded_and_the_summary_kept(
+    web: LocalServer,
+    fetcher: Fetcher,
+    monkeypatch: pytest.MonkeyPatch,
+    failure: Exception,
+    error: str,
+    replaced: bool,
 ) -> None:
     web.routes["/p/1"] = reply(PAGE)
     web.routes["/a.xml"] = reply(rss([("a1", "Agents", web.url("/p/1"), "Court résumé.")]))
 
-    class DeadProcess:
+    class FailingProcess:
         closed = False
 
         def submit(self, html: bytes, url: str) -> Future[object]:
-            dead: Future[object] = Future()
-            dead.set_exception(BrokenProcessPool("killed"))
-            return dead
+            failed: Future[object] = Future()
+            failed.set_exception(failure)
+            return failed
 
         def close(self) -> None:
             self.closed = True
 
-    dead = DeadProcess()
-    monkeypatch.setattr(services, "extractor", lambda: dead)
+    failing = FailingProcess()
+    monkeypatch.setattr(services, "extractor", lambda: failing)
     report = poll(source(web, "/a.xml"), fetcher)
-    assert report.errors == {"page_extraction_crashed": 1} and dead.closed
+    assert report.errors == {error: 1} and failing.closed is replaced
     assert Article.objects.get().text == "Court résumé."  # stored with the feed's summary
 
 
