@@ -116,6 +116,10 @@ def _stored(article: Article) -> tuple[Article, dedup.Document]:
     return article, dedup.Document(article.title, article.text, article.url, signature=signature)
 
 
+def _load(ids: set[int]) -> dict[int, Article]:
+    return Article.objects.only(*COMPARED).in_bulk(ids) if ids else {}
+
+
 def _lookup(items: Sequence[_Item], newer_than: int = 0) -> None:
     """Set `stored` on the items that repeat a stored article (among those with an id above
     `newer_than` when given): same canonical URL, else same normalised title, else near
@@ -162,11 +166,11 @@ def _lookup(items: Sequence[_Item], newer_than: int = 0) -> None:
         }
         wanted[item] = [pk for _, pk in same_title], sorted(sharing, reverse=True)[:TEXT_CANDIDATES]
     every = {pk for by_title, by_text in wanted.values() for pk in (*by_title, *by_text)}
-    loaded = Article.objects.only(*COMPARED).in_bulk(every) if every else {}
+    loaded = _load(every)  # only those still there: a curator may have deleted one since
     for item, (by_title, by_text) in wanted.items():
         item.stored = _best_match(
-            item, (_stored(loaded[pk]) for pk in by_title), TITLE
-        ) or _best_match(item, (_stored(loaded[pk]) for pk in by_text), TEXT)
+            item, (_stored(loaded[pk]) for pk in by_title if pk in loaded), TITLE
+        ) or _best_match(item, (_stored(loaded[pk]) for pk in by_text if pk in loaded), TEXT)
 
 
 @dataclass

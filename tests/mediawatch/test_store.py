@@ -172,3 +172,20 @@ def test_a_batch_with_an_item_another_worker_stored_is_stored_item_by_item(
         ("Belga", "a1"), ("Le Soir", "a1"), ("Le Soir", "a2"), ("Le Soir", "a3"),
     ]  # fmt: skip
     assert Article.objects.count() == 3  # a1 is a version of Belga's copy, stored first
+
+
+def test_a_candidate_deleted_before_its_text_is_loaded_is_skipped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    source = Source.objects.create(name="Le Soir", kind=SourceKind.FEED, url="https://a.test/f")
+    storage.store_items(source, [_candidate("a1", "https://a.test/1", "Agents", WIRE)])
+    load = storage._load
+
+    def deleted_first(ids: set[int]) -> dict[int, Article]:
+        Article.objects.all().delete()  # between the band query and the loading of texts
+        return load(ids)
+
+    monkeypatch.setattr(storage, "_load", deleted_first)
+    copy = _candidate("a2", "https://a.test/2", "Agents de quartier", WIRE)
+    assert storage.store_items(source, [copy]) == [True]  # a new story, no error
+    assert list(ArticleVersion.objects.values_list("guid", flat=True)) == ["a2"]
