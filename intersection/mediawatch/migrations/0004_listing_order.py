@@ -4,9 +4,10 @@ On SQLite the full-text index is rebuilt keyed by the listing order instead of t
 id (search.py explains why): its rowid is `listing_key(listed_at, id)`, so FTS5 returns the
 newest matches first and stops after a page. Adding the column rebuilds the article table
 on SQLite, which drops the old triggers; this migration creates new ones. On a large
-archive it takes a while (about a minute per million articles): see docs/operations.md.
+archive it takes a while (about 10 minutes per million articles): see docs/operations.md.
 """
 
+from importlib import import_module
 from typing import Any
 
 from django.db import migrations, models
@@ -20,12 +21,9 @@ KEY = (
     " CAST(strftime('%s', {row}.listed_at) AS INTEGER) - 946684800)) << 31)"
     " | ({row}.id & 2147483647))"
 )
-DROP = [
-    "DROP TRIGGER IF EXISTS mediawatch_article_fts_update",
-    "DROP TRIGGER IF EXISTS mediawatch_article_fts_delete",
-    "DROP TRIGGER IF EXISTS mediawatch_article_fts_insert",
-    "DROP TABLE IF EXISTS mediawatch_article_fts",
-]
+# Migration 0002's index: dropped going forward, restored going back as 0002 wrote it.
+FULL_TEXT_0002 = import_module("intersection.mediawatch.migrations.0002_full_text_index")
+DROP = FULL_TEXT_0002.SQLITE_REVERSE
 SQLITE = [
     # Contentless: the text lives in mediawatch_article; the index only answers rowids. The
     # language is a column of the index, so the archive's language filter reads no article.
@@ -47,22 +45,9 @@ SQLITE = [
     f" VALUES ({KEY.format(row='new')}, new.search_terms, new.language); END",
 ]
 SQLITE_REVERSE = [
-    "CREATE VIRTUAL TABLE mediawatch_article_fts USING fts5(search_terms,"
-    " content='mediawatch_article', content_rowid='id',"
-    " tokenize='unicode61 remove_diacritics 2')",
+    FULL_TEXT_0002.SQLITE[0],  # the table; then the articles already there; then the triggers
     "INSERT INTO mediawatch_article_fts(mediawatch_article_fts) VALUES ('rebuild')",
-    "CREATE TRIGGER mediawatch_article_fts_insert AFTER INSERT ON mediawatch_article BEGIN"
-    " INSERT INTO mediawatch_article_fts(rowid, search_terms) VALUES (new.id, new.search_terms);"
-    " END",
-    "CREATE TRIGGER mediawatch_article_fts_delete AFTER DELETE ON mediawatch_article BEGIN"
-    " INSERT INTO mediawatch_article_fts(mediawatch_article_fts, rowid, search_terms)"
-    " VALUES ('delete', old.id, old.search_terms); END",
-    "CREATE TRIGGER mediawatch_article_fts_update AFTER UPDATE OF search_terms"
-    " ON mediawatch_article BEGIN"
-    " INSERT INTO mediawatch_article_fts(mediawatch_article_fts, rowid, search_terms)"
-    " VALUES ('delete', old.id, old.search_terms);"
-    " INSERT INTO mediawatch_article_fts(rowid, search_terms) VALUES (new.id, new.search_terms);"
-    " END",
+    *FULL_TEXT_0002.SQLITE[1:],
 ]
 FILL = {
     "sqlite": "UPDATE mediawatch_article SET listed_at ="

@@ -5,6 +5,7 @@ words) read the stored tsvector instead of parsing `search_terms` again for ever
 column exists on PostgreSQL only; SQLite has its FTS5 index (migration 0004).
 """
 
+from importlib import import_module
 from typing import Any
 
 from django.db import migrations
@@ -18,8 +19,8 @@ POSTGRES = [
     "ANALYZE mediawatch_article",
 ]
 POSTGRES_REVERSE = [
-    "CREATE INDEX IF NOT EXISTS mediawatch_article_search ON mediawatch_article"
-    " USING gin (to_tsvector('simple', search_terms))",
+    # Migration 0002's index, as 0002 wrote it.
+    *import_module("intersection.mediawatch.migrations.0002_full_text_index").POSTGRES,
     "DROP INDEX IF EXISTS mediawatch_article_search_vector",
     "ALTER TABLE mediawatch_article DROP COLUMN IF EXISTS search_vector",
 ]
