@@ -182,8 +182,8 @@ def _forms(token: str) -> frozenset[str]:
 def snippet(text: str, query: str, width: int = 240) -> SafeString:
     """A window of the text around the first match, matches wrapped in <mark>."""
     parsed = parse_query(query)
-    wanted = {alt for word in parsed.words for alt in query_alternatives(word)}
-    wanted |= {alt for phrase in parsed.phrases for w in phrase for alt in query_alternatives(w)}
+    asked = [*parsed.words, *(word for phrase in parsed.phrases for word in phrase)]
+    wanted = set().union(*map(_forms, asked))
     tokens = re.split(r"(\w+)", text)  # words at the odd positions
 
     def hit(i: int) -> bool:

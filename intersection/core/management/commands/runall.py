@@ -77,9 +77,8 @@ class Command(BaseCommand):
             for name, process in list(processes.items()):
                 if process.poll() is None:
                     continue
-                if (
-                    name.startswith("worker") and process.returncode == 0
-                ):  # recycled after max tasks
+                # A worker that exits cleanly was recycled after its max tasks.
+                if name.startswith("worker") and process.returncode == 0:
                     processes[name] = subprocess.Popen(
                         commands[name], cwd=settings.BASE_DIR, start_new_session=True
                     )
