@@ -877,6 +877,8 @@ def load_archive(
                 paragraphs = model.paragraphs(language, rng, rng.randint(150, 400), place)
                 text = "\n".join(paragraphs)
                 source = rng.choice(sources)
+                # listed_at is what storage.py sets: the publication time (whole seconds).
+                published = now - timedelta(minutes=rng.randint(0, 3 * 365 * 24 * 60))
                 articles.append(
                     Article(
                         canonical_url=f"archive.example.org/{n}",
@@ -887,7 +889,8 @@ def load_archive(
                         text=text,
                         language=language,
                         language_confidence=1.0,
-                        published_at=now - timedelta(minutes=rng.randint(0, 3 * 365 * 24 * 60)),
+                        published_at=published,
+                        listed_at=published,
                         signature=rng.getrandbits(64) - (1 << 63),
                         search_terms=stemming.index_terms(f"{title} {text}", language),
                         source=source,
@@ -1033,6 +1036,12 @@ def machine_description(database_url: str, load_before: str) -> list[tuple[str, 
             if line.startswith("MemTotal:"):
                 memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
                 break
+    from django.db import connection
+
+    database = database_url.split(":", 1)[0]
+    if connection.vendor == "postgresql":  # pg_version: 150020 for 15.20
+        version = connection.pg_version  # type: ignore[attr-defined]
+        database = f"PostgreSQL {version // 10000}.{version % 100}"
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return [
         ("CPU", cpu),
@@ -1043,7 +1052,7 @@ def machine_description(database_url: str, load_before: str) -> list[tuple[str, 
         ("SQLite", sqlite3.sqlite_version),
         ("Django", django.get_version()),
         ("trafilatura", trafilatura.__version__),
-        ("Database", database_url.split(":", 1)[0]),
+        ("Database", database),
         ("Load avg", f"{load_before} (1, 5, 15 min, before the benchmark started)"),
     ]
 
@@ -1092,6 +1101,39 @@ def print_ingestion(result: Ingestion) -> None:
     )
 
 
+def print_search(search: SearchRun) -> None:
+    """Section 5's table: per kind of query, p50 and p95 of the page with its count."""
+    print(
+        f"  {search.queries} queries × {search.rounds} rounds after one warm-up round "
+        f"({len(search.timings)} timings)"
+    )
+    print(
+        f"  {'kind':<16} {'queries':>7} {'hits (median)':>13} {'p50 ms':>8} {'p95 ms':>8}"
+        f" {'rows p95':>9} {'count p95':>9}"
+    )
+    for kind, values in search.by_kind.items():
+        hits = sorted(search.hits[kind])
+        print(
+            f"  {kind:<16} {len(hits):>7} {hits[len(hits) // 2]:>13,} "
+            f"{percentile(values, 0.5):>8.1f} {percentile(values, 0.95):>8.1f} "
+            f"{percentile(search.rows[kind], 0.95):>9.1f} "
+            f"{percentile(search.counts[kind], 0.95):>9.1f}"
+        )
+    print(
+        f"  {'all':<16} {search.queries:>7} {'':>13} "
+        f"{percentile(search.timings, 0.5):>8.1f} {percentile(search.timings, 0.95):>8.1f}"
+    )
+    print(
+        "  (rows: the first page of 20 with outlet counts and highlighted snippets; count: "
+        "search.counted, exact up to 1,000, shown above the list)"
+    )
+    print(
+        f"  other processes (the PostgreSQL server among them; SQLite runs in this one): "
+        f"{search.other_cores:.2f} cores"
+        + (" — WARNING: they competed for the CPU" if search.other_cores > 0.2 else "")
+    )
+
+
 def verdict(ok: bool) -> str:
     return "met" if ok else "NOT MET"
 
@@ -1133,7 +1175,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def setup_django(var_dir: Path, database_url: str) -> None:
+def setup_django(var_dir: Path, database_url: str, *, empty: bool = True) -> None:
+    """Django on `database_url`, migrated; with `empty`, the database must hold no source and
+    no article (the benchmark counts what it creates)."""
     os.environ.update(
         {
             "DJANGO_SETTINGS_MODULE": "intersection.settings",
@@ -1154,7 +1198,7 @@ def setup_django(var_dir: Path, database_url: str) -> None:
     call_command("migrate", interactive=False, verbosity=0)
     from intersection.mediawatch.models import Article, Source
 
-    if Source.objects.exists() or Article.objects.exists():
+    if empty and (Source.objects.exists() or Article.objects.exists()):
         raise SystemExit("The benchmark database is not empty; point it at an empty database.")
 
 
@@ -1315,34 +1359,7 @@ def main() -> int:
                 f"{'; stopped by --load-budget' if archive.budget_hit else ''}), plus the "
                 f"{full_result.new + (page_result.new if page_result else 0):,} ingested"
             )
-            print(
-                f"  {search.queries} queries × {search.rounds} rounds after one warm-up round "
-                f"({len(search.timings)} timings)"
-            )
-            print(
-                f"  {'kind':<16} {'queries':>7} {'hits (median)':>13} {'p50 ms':>8} {'p95 ms':>8}"
-                f" {'rows p95':>9} {'count p95':>9}"
-            )
-            for kind, values in search.by_kind.items():
-                hits = sorted(search.hits[kind])
-                print(
-                    f"  {kind:<16} {len(hits):>7} {hits[len(hits) // 2]:>13,} "
-                    f"{percentile(values, 0.5):>8.1f} {percentile(values, 0.95):>8.1f} "
-                    f"{percentile(search.rows[kind], 0.95):>9.1f} "
-                    f"{percentile(search.counts[kind], 0.95):>9.1f}"
-                )
-            print(
-                f"  {'all':<16} {search.queries:>7} {'':>13} "
-                f"{percentile(search.timings, 0.5):>8.1f} {percentile(search.timings, 0.95):>8.1f}"
-            )
-            print(
-                "  (rows: the first page of 20 with outlet counts and highlighted snippets; count: "
-                "search.counted, exact up to 1,000, shown above the list)"
-            )
-            print(
-                f"  other processes (SQLite runs in this one): {search.other_cores:.2f} cores"
-                + (" — WARNING: they competed for the CPU" if search.other_cores > 0.2 else "")
-            )
+            print_search(search)
         print("\n== 6. Memory")
         print(f"  peak RSS of this process (ru_maxrss): {peak_mib:,.0f} MiB")
 

@@ -98,10 +98,12 @@ class ArchivePagination(Pagination):
     def paginate_queryset(
         self, queryset: QuerySet[Article], pagination: Any, request: HttpRequest, **params: Any
     ) -> dict[str, Any]:
-        queryset, found = search.counted(queryset)
+        first, found = search.counted(queryset)
         offset, limit = pagination.offset, min(pagination.limit, self.max_limit)
+        # `first` lists the first COUNT_LIMIT matches right; further pages read the search.
+        chosen = first if offset + limit <= search.COUNT_LIMIT else queryset
         return {
-            "items": queryset[offset : offset + limit],
+            "items": chosen[offset : offset + limit],
             "count": min(found, search.COUNT_LIMIT),
             "more": found > search.COUNT_LIMIT,
         }

@@ -9,17 +9,25 @@ On SQLite the FTS5 index is keyed by the listing order: its rowid is
 31), so FTS5 walks a word's matches newest first and stops after one page, instead of
 handing every match to a sort: a frequent word over a million articles is hundreds of
 thousands of matches. Date filters become a rowid range. Counts stop at COUNT_LIMIT.
+
+On PostgreSQL a GIN index over a stored vector has no order and no positions; the vector
+also holds keys (migration 0006): pairs of adjacent terms for phrases, the language, and
+the article's 30-day period, so that counts ask for the newest periods first and the index
+intersects a word's long posting list with a short one (decision 0007).
 """
 
 import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from django.db import connection
-from django.db.models import DateTimeField, ExpressionWrapper, F, QuerySet
+from django.db import connection, transaction
+from django.db.models import DateTimeField, ExpressionWrapper, F, Max, Min, QuerySet
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -56,7 +64,19 @@ def _fts5_expression(parsed: ParsedQuery, language: str) -> str:
     return " AND ".join(parts)
 
 
-TSVECTOR = "mediawatch_article.search_vector"  # stored, PostgreSQL only (migration 0005)
+# PostgreSQL only: the stored vector of the terms, with the keys of migration 0006 (pairs of
+# adjacent terms, language, 30-day period).
+TSVECTOR = "mediawatch_article.search_vector"
+
+
+def _lexeme(text: str) -> str:
+    """A tsquery operand taken as written (quoted: a pair holds a space)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def pairs_query(stems: list[str]) -> str:
+    """The keys an article holding the phrase `stems` has: each pair of adjacent terms."""
+    return " & ".join(_lexeme(f"{a} {b}") for a, b in pairwise(stems))
 
 
 def _postgres_filter(
@@ -67,8 +87,14 @@ def _postgres_filter(
         clauses.append(f"{TSVECTOR} @@ to_tsquery('simple', %s)")
         params.append(" | ".join(query_alternatives(word)))
     for phrase in parsed.phrases:
+        stems = [stem(w, language) for w in phrase]
+        if len(stems) > 1:
+            # The index finds the few articles holding every pair of the phrase; the positions
+            # in their stored vectors then confirm that the pairs follow each other.
+            clauses.append(f"{TSVECTOR} @@ %s::tsquery")
+            params.append(pairs_query(stems))
         clauses.append(f"{TSVECTOR} @@ phraseto_tsquery('simple', %s)")
-        params.append(" ".join(stem(w, language) for w in phrase))
+        params.append(" ".join(stems))
     return queryset.extra(where=clauses, params=params)  # noqa: S610 - parameters bound
 
 
@@ -85,6 +111,103 @@ def listing_key(listed_at: datetime, article_id: int) -> int:
     seconds = (listed_at - EPOCH) // timedelta(seconds=1)
     seconds = max(-(1 << ID_BITS), min(ID_MASK, seconds))
     return (seconds << ID_BITS) | (article_id & ID_MASK)
+
+
+PERIOD_SECONDS = 30 * 24 * 3600  # the periods of the "§p:" keys (PostgreSQL, migration 0006)
+WINDOW_GROWTH = 4  # counting by period: windows of 1, 4, 16, 64… periods, newest first
+
+
+def period(moment: datetime) -> int:
+    """The number of the 30-day period holding `moment`, from 0 on 2000-01-01 UTC: an
+    article's "§p:" key on PostgreSQL (migration 0006 computes the same; tested to agree)."""
+    return ((moment - EPOCH) // timedelta(seconds=1)) // PERIOD_SECONDS
+
+
+@dataclass(frozen=True)
+class _Span:
+    """What a PostgreSQL search was restricted to, for counting it by period."""
+
+    language: str
+    since: datetime | None
+    until: datetime | None
+
+
+# The queryset `search` returned on PostgreSQL → its filters that the index's keys answer.
+_POSTGRES_SEARCHES: "WeakKeyDictionary[QuerySet[Article], _Span]" = WeakKeyDictionary()
+
+
+def _windows(newest: int, oldest: int) -> Iterator[range]:
+    """The periods from `newest` back to `oldest`, in windows of 1, 4, 16… periods."""
+    size = 1
+    while newest >= oldest:
+        yield range(newest, max(oldest, newest - size + 1) - 1, -1)
+        newest -= size
+        size *= WINDOW_GROWTH
+
+
+def _periods_query(periods: Iterable[int], language: str) -> str:
+    keys = " | ".join(_lexeme(f"§p:{number}") for number in periods)
+    return f"({keys})" + (f" & {_lexeme(f'§l:{language}')}" if language else "")
+
+
+@contextmanager
+def _from_the_index() -> Iterator[None]:
+    """Within the block, PostgreSQL's planner answers from the full-text index (a bitmap
+    scan), not by reading articles one by one: its estimate for a period key ignores that a
+    word is spread evenly over time, and reading a million articles' vectors costs seconds.
+    The settings are restored afterwards, also inside an enclosing transaction."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan')"
+        )
+        seqscan, indexscan = cursor.fetchone()
+        cursor.execute(
+            "SELECT set_config('enable_seqscan', 'off', true),"
+            " set_config('enable_indexscan', 'off', true)"
+        )
+        try:
+            yield
+        finally:
+            cursor.execute(
+                "SELECT set_config('enable_seqscan', %s, true),"
+                " set_config('enable_indexscan', %s, true)",
+                [seqscan, indexscan],
+            )
+
+
+@dataclass(frozen=True)
+class _PeriodCount:
+    found: int  # up to limit + 1
+    periods: list[int]  # the periods counted, newest first
+    windows: int  # how many queries it took
+
+
+def _count_by_period(queryset: QuerySet[Article], span: _Span, limit: int) -> _PeriodCount:
+    """`capped_count` of a PostgreSQL search, newest periods first.
+
+    Counting a frequent word's first 1,001 matches in one query builds the list of all its
+    matches in the index (hundreds of thousands) or reads articles one by one until it has
+    found them. Asked for the matches of a few periods, GIN intersects the word's posting
+    list with the periods' keys by skipping, so the work follows the shorter of the two:
+    a frequent word is counted within the newest period or two, and a rare word costs
+    little in each window."""
+    bounds = Article.objects.aggregate(first=Min("listed_at"), last=Max("listed_at"))
+    if bounds["first"] is None:
+        return _PeriodCount(0, [], 0)
+    newest = period(min(bounds["last"], span.until) if span.until else bounds["last"])
+    oldest = period(max(bounds["first"], span.since) if span.since else bounds["first"])
+    found, windows, periods = 0, 0, list[int]()
+    with _from_the_index():
+        for window in _windows(newest, oldest):
+            part = queryset.extra(  # noqa: S610 - parameters bound
+                where=[f"{TSVECTOR} @@ %s::tsquery"], params=[_periods_query(window, span.language)]
+            )
+            found += part.order_by()[: limit + 1 - found].count()
+            periods += window
+            windows += 1
+            if found > limit:
+                break
+    return _PeriodCount(found, periods, windows)
 
 
 # The queryset `search` returned → the FTS5-only count (expression and rowid range), when
@@ -115,9 +238,11 @@ def search(
             queryset = queryset.filter(listed_at__gte=since)
         if until is not None:
             queryset = queryset.filter(listed_at__lte=until)
-        if not parsed.empty:
-            queryset = _postgres_filter(queryset, parsed, reader_language)
-        return queryset.order_by("-listed_at", "-id")
+        if parsed.empty:
+            return queryset.order_by("-listed_at", "-id")
+        found = _postgres_filter(queryset, parsed, reader_language).order_by("-listed_at", "-id")
+        _POSTGRES_SEARCHES[found] = _Span(language, since, until)
+        return found
     expression = _fts5_expression(parsed, reader_language)
     if language:  # the index's second column: no article row is read to filter
         expression = f'language : "{language}" AND ({expression})'
@@ -144,6 +269,9 @@ def search(
 def capped_count(queryset: QuerySet[Article], limit: int = COUNT_LIMIT) -> int:
     """How many articles match, counted up to `limit + 1`: exact counts of frequent words
     over a large archive cost more than the page itself. More than `limit` means "more"."""
+    span = _POSTGRES_SEARCHES.get(queryset)
+    if span is not None:
+        return _count_by_period(queryset, span, limit).found
     fts_only = _FTS_COUNTS.get(queryset)
     if fts_only is None:
         return queryset.order_by()[: limit + 1].count()
@@ -158,18 +286,37 @@ def capped_count(queryset: QuerySet[Article], limit: int = COUNT_LIMIT) -> int:
 
 def counted(queryset: QuerySet[Article], limit: int = COUNT_LIMIT) -> tuple[QuerySet[Article], int]:
     """The matches in the plan that suits their number, and their count (`capped_count`).
+    The queryset returned lists at least the first `limit` matches right; past them, use
+    the one given (the API pages further).
 
     PostgreSQL's planner walks the date index backwards, testing each article, even for a
-    rare word (it cannot tell from its statistics how rare): seconds over a million
-    articles. Once the count says there are at most `limit` matches, sorting them is cheap:
-    the order is then given by an expression no index provides, so the planner collects the
-    matches through the full-text index and sorts them. Frequent words keep the walk, which
-    finds a page of them within a few hundred rows."""
-    found = capped_count(queryset, limit)
-    if connection.vendor == "postgresql" and found <= limit and queryset.query.has_filters():
-        unindexed = ExpressionWrapper(F("listed_at") + timedelta(0), output_field=DateTimeField())
-        queryset = queryset.order_by(unindexed.desc(), "-id")
-    return queryset, found
+    rare word or phrase (it cannot tell from its statistics how rare): seconds over a
+    million articles. The count tells: when it needed more than the newest period, the
+    matches are read from the periods it counted, in an order no index provides, so the
+    planner collects them through the full-text index and sorts them. A word frequent
+    enough to be counted within one period keeps the walk, which finds a page of it within
+    a few hundred rows."""
+    span = _POSTGRES_SEARCHES.get(queryset)
+    if span is None:
+        found = capped_count(queryset, limit)
+        sort = connection.vendor == "postgresql" and found <= limit
+        return (_sorted(queryset) if sort and queryset.query.has_filters() else queryset), found
+    count = _count_by_period(queryset, span, limit)
+    if count.windows == 1 and count.found > limit:
+        return queryset, count.found
+    if count.found > limit:  # the periods counted hold the first `limit` matches
+        queryset = queryset.extra(  # noqa: S610 - parameters bound
+            where=[f"{TSVECTOR} @@ %s::tsquery"],
+            params=[_periods_query(count.periods, span.language)],
+        )
+    return _sorted(queryset), count.found
+
+
+def _sorted(queryset: QuerySet[Article]) -> QuerySet[Article]:
+    """Newest first, by an expression no index provides: PostgreSQL then collects the
+    matches through the full-text index and sorts them."""
+    unindexed = ExpressionWrapper(F("listed_at") + timedelta(0), output_field=DateTimeField())
+    return queryset.order_by(unindexed.desc(), "-id")
 
 
 @lru_cache(maxsize=65_536)

@@ -137,7 +137,7 @@ def test_the_listing_key_orders_like_the_listing() -> None:
 
 
 def test_counts_stop_at_the_limit_and_the_page_says_more(monkeypatch: pytest.MonkeyPatch) -> None:
-    _archive(40)
+    expected = _expected(_archive(40), "article")
     assert search.capped_count(selectors.archive(query="article"), limit=10) == 11
     monkeypatch.setattr(search, "COUNT_LIMIT", 10)
     zone = make_org("zone")
@@ -150,6 +150,10 @@ def test_counts_stop_at_the_limit_and_the_page_says_more(monkeypatch: pytest.Mon
     assert "Plus de 10 articles" in page  # French by default
     api = member.get("/api/media-watch/articles", {"q": "article", "limit": 5}).json()
     assert (api["count"], api["more"], len(api["items"])) == (10, True, 5)
+    assert [item["id"] for item in api["items"]] == expected[:5]
+    # Past the counted matches, pages go on in the same order.
+    far = member.get("/api/media-watch/articles", {"q": "article", "limit": 5, "offset": 12})
+    assert [item["id"] for item in far.json()["items"]] == expected[12:17]
     few = member.get("/api/media-watch/articles", {"q": "article", "language": "xx"}).json()
     assert (few["count"], few["more"], few["items"]) == (0, False, [])
 
@@ -162,3 +166,105 @@ def test_snippets_mark_every_inflection_in_a_window_around_the_first_match() -> 
     assert "&amp;" in shown and "<b>" not in shown  # the text is escaped, only marks are HTML
     assert "<mark>" not in search.snippet("Rien à voir ici.", "policier")
     assert search.snippet("x" * 300, "absent").endswith("…")
+
+
+PHRASE_TEXTS = [
+    "Un vol de vélos à la gare de Namur.",
+    "Les vols de vélos se multiplient.",  # "vols" and "vol": one stem
+    "Des vélos de vol, une histoire de pigeons.",  # the words in another order
+    "Le vol de nuit a visé des vélos.",  # the words apart
+    "Elle habite près de la ville ; la police arrive.",  # "de la" and "la police", apart
+    "Le commissaire de la police locale parle.",
+    "De la police ? Personne.",
+]
+
+
+@pytest.mark.parametrize(
+    ("phrase", "texts"),
+    [
+        ("vol de vélos", {0, 1}),
+        ("de la police", {5, 6}),
+        ("la police", {4, 5, 6}),
+        ("vélos de vol", {2}),
+        ("commissaire de la police locale", {5}),
+        ("police vol", set()),
+    ],
+)
+def test_phrases_match_their_words_in_order_and_next_to_each_other(
+    phrase: str, texts: set[int]
+) -> None:
+    source = Source.objects.create(name="S", kind=SourceKind.FEED, url="https://a.test/f")
+    articles = []
+    for n, text in enumerate(PHRASE_TEXTS):
+        article = Article.objects.create(
+            canonical_url=f"a.test/{n}", url=f"https://a.test/{n}", title=f"Titre {n}",
+            normalised_title=f"titre {n}", text=text, language="fr", source=source,
+            search_terms=index_terms(f"Titre {n} {text}", "fr"),
+            listed_at=START - timedelta(hours=n),
+        )  # fmt: skip
+        articles.append(article)
+    found = selectors.archive(query=f'"{phrase}"')
+    assert [a.pk for a in found] == [articles[n].pk for n in sorted(texts)]
+    # A phrase and a word together: both must match.
+    both = selectors.archive(query=f'"{phrase}" gare')
+    assert [a.pk for a in both] == [articles[n].pk for n in sorted(texts & {0})]
+
+
+def test_windows_cover_every_period_once_newest_first() -> None:
+    windows = [list(w) for w in search._windows(100, 70)]
+    assert [len(w) for w in windows] == [1, 4, 16, 10]
+    assert [p for w in windows for p in w] == list(range(100, 69, -1))
+    assert [list(w) for w in search._windows(5, 5)] == [[5]] and not list(search._windows(4, 5))
+
+
+@pytest.mark.parametrize("limit", [3, 1000])
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"language": "nl"}, {"since": date(2023, 6, 1)}, {"until": date(2024, 2, 1)}],
+)
+def test_counts_over_years_of_archive_agree_with_a_plain_count(
+    limit: int, filters: dict[str, object]
+) -> None:
+    """Counting by period (PostgreSQL) or in the index (SQLite) over articles spread across
+    five years: the same count as reading them, stopped at the limit."""
+    articles = _archive(60, seed=11)
+    rng = random.Random(5)
+    for article in articles:  # days apart over five years, so that many periods are counted
+        article.listed_at = START - timedelta(
+            days=rng.randint(0, 5 * 365), seconds=rng.randint(0, 86_399)
+        )
+        article.save()
+    expected = _expected(articles, "article", **filters)
+    assert len(expected) > 3
+    found = selectors.archive(query="article", **filters)  # type: ignore[arg-type]
+    assert search.capped_count(found, limit=limit) == min(len(expected), limit + 1)
+    counted, total = search.counted(found, limit)
+    assert total == min(len(expected), limit + 1)
+    assert [a.pk for a in counted[:limit]] == expected[:limit]
+
+
+def test_the_index_keys_of_an_article_follow_its_listing_time() -> None:
+    """The keys the database computes agree with Python's: on PostgreSQL the period and
+    language keys (migration 0006, `search.period`), on SQLite the FTS5 rowid
+    (`search.listing_key`), at period and epoch boundaries, after the date changed."""
+    moments = [
+        datetime(1999, 12, 31, 23, 59, 59, tzinfo=UTC),
+        search.EPOCH,
+        START,
+        search.EPOCH + timedelta(seconds=search.PERIOD_SECONDS * 7 - 1),
+        search.EPOCH + timedelta(seconds=search.PERIOD_SECONDS * 7),
+    ]
+    article = _archive(1)[0]
+    for moment in moments:
+        Article.objects.filter(pk=article.pk).update(listed_at=moment)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT search_vector @@ %s::tsquery FROM mediawatch_article WHERE id = %s",
+                    [f"'§p:{search.period(moment)}' & '§l:{article.language}'", article.pk],
+                )
+                assert cursor.fetchone() == (True,), moment
+            else:
+                cursor.execute("SELECT rowid FROM mediawatch_article_fts")
+                assert cursor.fetchall() == [(search.listing_key(moment, article.pk),)], moment
+    assert [search.period(m) for m in moments] == [-1, 0, 318, 6, 7]  # 9,556 days to START
