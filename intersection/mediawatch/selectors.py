@@ -8,6 +8,11 @@ from django.utils import timezone
 from . import search
 from .models import Article, ArticleVersion, Source
 
+# The widest dates a filter keeps: a day inside Python's range, so that a bound in any time
+# zone can be written in UTC ("since 0001-01-01" in Brussels is before year 1 in UTC).
+EARLIEST = date.min + timedelta(days=1)
+LATEST = date.max - timedelta(days=1)
+
 
 def archive(
     *,
@@ -33,8 +38,8 @@ def archive(
         query,
         reader_language,
         language=language,
-        since=datetime.combine(since, time.min, zone) if since else None,
-        until=datetime.combine(until, time.max, zone) if until else None,
+        since=datetime.combine(max(since, EARLIEST), time.min, zone) if since else None,
+        until=datetime.combine(min(until, LATEST), time.max, zone) if until else None,
     )
 
 
