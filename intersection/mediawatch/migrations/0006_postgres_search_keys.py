@@ -18,7 +18,8 @@ longer ones, so the work follows the shorter list. See
 docs/decisions/0007-postgres-search-keys.md; `search.period` computes the same period.
 
 The column is replaced: every article's vector is computed again and the index rebuilt,
-about N minutes per million articles (docs/operations.md). SQLite is unchanged.
+35 to 40 minutes per million articles on a 2-core machine (docs/operations.md). SQLite is
+unchanged.
 """
 
 from importlib import import_module
