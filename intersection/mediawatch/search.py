@@ -74,7 +74,7 @@ def _lexeme(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def pairs_query(stems: list[str]) -> str:
+def _pairs_query(stems: list[str]) -> str:
     """The keys an article holding the phrase `stems` has: each pair of adjacent terms."""
     return " & ".join(_lexeme(f"{a} {b}") for a, b in pairwise(stems))
 
@@ -92,7 +92,7 @@ def _postgres_filter(
             # The index finds the few articles holding every pair of the phrase; the positions
             # in their stored vectors then confirm that the pairs follow each other.
             clauses.append(f"{TSVECTOR} @@ %s::tsquery")
-            params.append(pairs_query(stems))
+            params.append(_pairs_query(stems))
         clauses.append(f"{TSVECTOR} @@ phraseto_tsquery('simple', %s)")
         params.append(" ".join(stems))
     return queryset.extra(where=clauses, params=params)  # noqa: S610 - parameters bound
