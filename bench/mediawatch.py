@@ -678,6 +678,7 @@ class ParallelIngestion:
     errors: dict[str, int]
     seconds: float
     other_cores: float
+    worker_cpu: list[float]  # CPU seconds of each worker process
 
     @property
     def per_second(self) -> float:
@@ -776,6 +777,7 @@ def ingest_parallel(
         errors=dict(errors),
         seconds=seconds,
         other_cores=max(0.0, busy - server_cpu - sum(r[4] for r in found)) / seconds,
+        worker_cpu=sorted(r[4] for r in found),
     )
 
 
@@ -1321,8 +1323,9 @@ def main() -> int:
                     f"  {run.workers} worker(s): {run.sources} sources, {run.items} items: "
                     f"{run.new} new stories, {run.duplicates} versions of known stories"
                     + (f"; errors: {run.errors}" if run.errors else "")
-                    + f"; {run.seconds:.2f} s wall -> {run.per_second:.0f} items/s; other "
-                    f"processes {run.other_cores:.2f} cores"
+                    + f"; {run.seconds:.2f} s wall -> {run.per_second:.0f} items/s; worker CPU "
+                    + " + ".join(f"{cpu:.2f}" for cpu in run.worker_cpu)
+                    + f" s; other processes {run.other_cores:.2f} cores"
                 )
                 if run.other_cores > 0.2:
                     print("  WARNING: other processes competed for the CPU during this run.")

@@ -95,7 +95,6 @@ class Article(models.Model):
     # What the archive sorts and filters by: published, else first seen, in whole seconds
     # (the SQLite full-text index is keyed by it, see search.py).
     listed_at = models.DateTimeField(_("listed"), default=now_whole_second)
-    signature = models.BigIntegerField(_("text signature"), null=True, blank=True)
     # Stems of title and text (pipeline/stemming.py), indexed by FTS5 or PostgreSQL.
     search_terms = models.TextField(blank=True)
     flags = models.CharField(max_length=200, blank=True)

@@ -31,7 +31,7 @@ BATCH = 100  # items per transaction: the store lock is held about 1 ms an item
 DUPLICATE_WINDOW = timedelta(days=14)
 TITLE_CANDIDATES = 5  # most recent articles with the same normalised title compared
 TEXT_CANDIDATES = 200  # articles sharing a band key compared, at most
-COMPARED = ("id", "title", "text", "url", "signature")  # what dedup.compare reads
+COMPARED = ("id", "title", "text", "url")  # what dedup.compare reads
 # Rules by strength: an earlier item of the batch wins over a stored article when found by a
 # stronger rule, or by the same rule and more similar, as if stored one after the other.
 URL, TITLE, TEXT = 0, 1, 2
@@ -112,8 +112,7 @@ def _best_match(
 
 
 def _stored(article: Article) -> tuple[Article, dedup.Document]:
-    signature = None if article.signature is None else dedup.from_signed(article.signature)
-    return article, dedup.Document(article.title, article.text, article.url, signature=signature)
+    return article, dedup.Document(article.title, article.text, article.url)
 
 
 def _load(ids: set[int]) -> dict[int, Article]:
@@ -262,7 +261,6 @@ def _new_article(source: Source, item: _Item, now: datetime) -> Article:
         language_confidence=candidate.language_confidence,
         published_at=candidate.published,
         listed_at=(candidate.published or now).replace(microsecond=0),
-        signature=dedup.to_signed(dedup.text_signature(candidate.text)),
         flags=",".join(sorted(candidate.flags)),
         search_terms=item.terms or _terms(candidate),
         source=source,
