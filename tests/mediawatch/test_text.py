@@ -7,6 +7,7 @@ import pytest
 
 from intersection import mediawatch
 from intersection.mediawatch.opml import OpmlError, OpmlFeed, read_opml, write_opml
+from intersection.mediawatch.pipeline import stemming
 from intersection.mediawatch.pipeline.extract import extract_page
 from intersection.mediawatch.pipeline.language import detect_language
 from intersection.mediawatch.pipeline.stemming import index_terms, query_alternatives
@@ -74,6 +75,16 @@ def test_it_matches_words_across_inflections_and_accents(
 ) -> None:
     indexed = set(index_terms(text, language).split())
     assert indexed & set(query_alternatives(query)), (query, indexed)
+
+
+def test_remembered_stems_are_forgotten_beyond_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stemming._Stems, "LIMIT", 3)
+    stems = stemming._stems("fr")
+    stems.clear()
+    text = "Les policiers de quartier patrouillent dans les quartiers"
+    assert index_terms(text, "fr") == "le polici de quarti patrouillent dan le quarti"
+    assert len(stems) <= 3
+    assert index_terms(text, "xx") == "les policiers de quartier patrouillent dans les quartiers"
 
 
 def test_it_reads_and_writes_opml() -> None:

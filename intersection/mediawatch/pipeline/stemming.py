@@ -55,16 +55,36 @@ def words(text: str) -> list[str]:
     return WORD.findall(fold(text))
 
 
-@lru_cache(maxsize=65536)
+class _Stems(dict[str, str]):
+    """One language's stems of the words seen so far (a language's common words come back in
+    every article); emptied when it reaches LIMIT words."""
+
+    LIMIT = 65_536
+
+    def __init__(self, language: str) -> None:
+        super().__init__()
+        self.stemmer = _stemmer(language)
+
+    def __missing__(self, word: str) -> str:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        value = self[word] = str(self.stemmer.stemWord(word)) if self.stemmer else word
+        return value
+
+
+@lru_cache(maxsize=8)
+def _stems(language: str) -> _Stems:
+    return _Stems(language)
+
+
 def stem(word: str, language: str) -> str:
-    """Snowball stem (cached: a language's common words come back in every article)."""
-    stemmer = _stemmer(language)
-    return str(stemmer.stemWord(word)) if stemmer else word
+    """Snowball stem in the language (the word itself in a language without a stemmer)."""
+    return _stems(language)[word]
 
 
 def index_terms(text: str, language: str) -> str:
     """The text as stems, for the full-text index."""
-    return " ".join(stem(word, language) for word in words(text))
+    return " ".join(map(_stems(language).__getitem__, words(text)))
 
 
 def query_alternatives(word: str, languages: tuple[str, ...] = ("fr", "nl", "en")) -> list[str]:
