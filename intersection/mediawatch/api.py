@@ -101,7 +101,9 @@ class ArchivePagination(Pagination):
         first, found = search.counted(queryset)
         offset, limit = pagination.offset, min(pagination.limit, self.max_limit)
         # `first` lists the first COUNT_LIMIT matches right; further pages read the search.
-        chosen = first if offset + limit <= search.COUNT_LIMIT else queryset
+        chosen = queryset
+        if offset + limit <= search.COUNT_LIMIT:
+            chosen = search.first_rows(first, offset + limit)
         return {
             "items": chosen[offset : offset + limit],
             "count": min(found, search.COUNT_LIMIT),

@@ -2,10 +2,11 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -47,6 +48,16 @@ class ArchivePaginator(Paginator):
     @property
     def more(self) -> bool:
         return self.found > search.COUNT_LIMIT
+
+    def page(self, number: Any) -> Page:
+        """Django's page, read from the first matches it needs (`search.first_rows`)."""
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        rows = search.first_rows(self.object_list, top)
+        return Page(rows[bottom:top], number, self)
 
 
 def _archive(params: QueryDict) -> tuple[ArchiveFilterForm, QuerySet[Article], str]:
@@ -131,7 +142,7 @@ def saved_search_feed(request: HttpRequest, key: str) -> HttpResponse:
         description=saved.name,
         language=get_language() or "fr",
     )
-    for article in search.counted(articles)[0][:50]:
+    for article in search.first_rows(search.counted(articles)[0], 50)[:50]:
         feed.add_item(
             title=article.title,
             link=request.build_absolute_uri(reverse("mediawatch:article", args=[article.pk])),
@@ -154,7 +165,8 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
     if fmt not in ("csv", "json"):
         raise Http404
     _form, articles, _query = _archive(request.GET)
-    chosen = list(search.counted(articles, EXPORT_LIMIT)[0][:EXPORT_LIMIT])
+    counted, _found = search.counted(articles, EXPORT_LIMIT)
+    chosen = list(search.first_rows(counted, EXPORT_LIMIT)[:EXPORT_LIMIT])
     outlets = selectors.outlet_counts(chosen)
     rows = [
         {

@@ -11,6 +11,7 @@ from django.test import Client
 from intersection.mediawatch import search, selectors
 from intersection.mediawatch.models import Article, ArticleVersion, Source, SourceKind
 from intersection.mediawatch.pipeline.stemming import index_terms, words
+from intersection.mediawatch.views import ArchivePaginator
 
 from ..conftest import login, make_agreement, make_org, make_user
 
@@ -243,6 +244,16 @@ def test_counts_over_years_of_archive_agree_with_a_plain_count(
                 assert cursor.fetchone() == ("on",)
     assert total == min(len(expected), limit + 1)
     assert [a.pk for a in counted[:limit]] == expected[:limit]
+    # A page needs only the first rows: on PostgreSQL they come from the newest periods.
+    for rows in (1, 2, limit):
+        assert [a.pk for a in search.first_rows(counted, rows)[:rows]] == expected[:rows]
+    if connection.vendor == "postgresql" and limit == 1000:  # every period was counted
+        assert search.first_rows(counted, 1) is not counted
+        assert search.first_rows(counted, len(expected)) is counted
+    paginator = ArchivePaginator(found, 7)  # the archive page's pages
+    for number in range(1, paginator.num_pages + 1):
+        page = [a.pk for a in paginator.page(number)]
+        assert page == expected[(number - 1) * 7 : number * 7]
 
 
 def test_the_index_keys_of_an_article_follow_its_listing_time() -> None:
