@@ -12,13 +12,14 @@ import pytest
 
 from intersection.mediawatch.pipeline import dedup as dedup_module
 from intersection.mediawatch.pipeline.dedup import (
-    BAND_MULTIPLIERS,
+    BAND_NUMBER_MULTIPLIER,
     FMIX_1,
     FMIX_2,
     MINHASH_BANDS,
     MINHASH_PERMUTATIONS,
     MINHASH_ROWS,
     MINHASH_TAG,
+    ROW_MULTIPLIERS,
     SHINGLE_MULTIPLIERS,
     Decision,
     Document,
@@ -178,8 +179,8 @@ def _reference_overlap_keys(text: str) -> list[int]:
     keys = []
     for band in range(MINHASH_BANDS):
         rows = values[band * MINHASH_ROWS : (band + 1) * MINHASH_ROWS]
-        mixed = sum(v * m for v, m in zip(rows, BAND_MULTIPLIERS, strict=False))
-        mixed = _fmix((mixed + (band + 1) * BAND_MULTIPLIERS[-1]) % M64)
+        mixed = sum(v * m for v, m in zip(rows, ROW_MULTIPLIERS, strict=True))
+        mixed = _fmix((mixed + (band + 1) * BAND_NUMBER_MULTIPLIER) % M64)
         keys.append(MINHASH_TAG | (mixed & (MINHASH_TAG - 1)))
     return keys
 

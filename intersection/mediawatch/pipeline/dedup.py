@@ -33,7 +33,6 @@ SHINGLE_SIZE = 3
 DEFAULT_MAX_DISTANCE = 4
 MINHASH_BANDS = 16
 MINHASH_ROWS = 2
-MASK_64 = (1 << 64) - 1
 
 
 def _constant(name: str) -> int:
@@ -51,7 +50,9 @@ MINHASH_PERMUTATIONS = tuple(
     (_constant(f"minhash-a-{i}"), _constant(f"minhash-b-{i}"))
     for i in range(MINHASH_BANDS * MINHASH_ROWS)
 )
-BAND_MULTIPLIERS = (_constant("band-row-0"), _constant("band-row-1"), _constant("band-number"))
+# A MinHash band's key: its values times one constant per row, plus its number times another.
+ROW_MULTIPLIERS = tuple(_constant(f"band-row-{i}") for i in range(MINHASH_ROWS))
+BAND_NUMBER_MULTIPLIER = _constant("band-number")
 MINHASH_TAG = 1 << 62  # MinHash keys never collide with SimHash band keys (below 2^54)
 
 # Live/video markers an outlet puts in front of a title ("EN DIRECT - …", "[VIDÉO] …").
@@ -278,8 +279,8 @@ def band_keys(signature: int, max_distance: int | None = None) -> list[int]:
 
 _PERMUTATION_A = np.array([a for a, _ in MINHASH_PERMUTATIONS], dtype=_U64)[:, None]
 _PERMUTATION_B = np.array([b for _, b in MINHASH_PERMUTATIONS], dtype=_U64)[:, None]
-_ROW_MULTIPLIERS = np.array(BAND_MULTIPLIERS[:MINHASH_ROWS], dtype=_U64)
-_BAND_NUMBERS = np.arange(1, MINHASH_BANDS + 1, dtype=_U64) * _U64(BAND_MULTIPLIERS[-1])
+_ROW_MULTIPLIERS = np.array(ROW_MULTIPLIERS, dtype=_U64)
+_BAND_NUMBERS = np.arange(1, MINHASH_BANDS + 1, dtype=_U64) * _U64(BAND_NUMBER_MULTIPLIER)
 
 
 def _minhash(hashes: np.ndarray, permutations: int = MINHASH_BANDS * MINHASH_ROWS) -> np.ndarray:
