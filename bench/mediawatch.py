@@ -486,6 +486,28 @@ def file_server(directory: Path) -> Iterator[tuple[int, int]]:
         process.wait(timeout=10)
 
 
+def _spin(_: int) -> float:
+    """A fixed amount of pure-Python work; returns the CPU seconds it took."""
+    started, total = time.process_time(), 0
+    for i in range(3_000_000):
+        total += i * i
+    return time.process_time() - started
+
+
+def cpu_scaling(processes: int) -> float:
+    """How much more work `processes` spawned processes do than one in the same time: 2.0
+    on two real cores, nearer 1.3 when the two "cores" share one physical core (SMT)."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        pool.map(_spin, range(processes))  # started and warm
+        one = pool.apply(_spin, (0,))
+        started = time.perf_counter()
+        pool.map(_spin, range(processes), chunksize=1)
+        together = time.perf_counter() - started
+    return processes * one / together
+
+
 def machine_busy_seconds() -> float:
     """CPU time used by every process on the machine (user, nice, system, irq, softirq)."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -1234,6 +1256,7 @@ def main() -> int:
             print("1. Polling full-text feeds…", flush=True)
             full_result = ingest("full text", full, base, server_pid)
             parallel = single = None
+            scaling = float("nan")
             if args.workers > 1:
                 # First one spawned worker, then `--workers` of them, each on new feeds of the
                 # same kind: the scaling compares like with like (fresh processes, an archive
@@ -1247,6 +1270,7 @@ def main() -> int:
                     count = 1 if label == "single" else args.workers
                     run = ingest_parallel(outlets, base, count, model, server_pid)
                     single, parallel = (run, None) if label == "single" else (single, run)
+                scaling = cpu_scaling(args.workers)
             page_result: Ingestion | None = None
             alone = before = after = 0.0
             if pages:
@@ -1326,6 +1350,10 @@ def main() -> int:
                 f"  {parallel.workers} workers: {parallel.per_second / single.per_second:.2f}× "
                 f"one worker, {parallel.per_second / full_result.per_second:.2f}× the first run"
                 " (one process, warm caches, a smaller archive)"
+            )
+            print(
+                f"  this machine: {parallel.workers} processes of pure-Python work do "
+                f"{scaling:.2f}× the work of one in the same time (the ceiling of this scaling)"
             )
         ratio = float("nan")
         if page_result is not None:
