@@ -215,13 +215,14 @@ def test_windows_cover_every_period_once_newest_first() -> None:
     assert [list(w) for w in search._windows(5, 5)] == [[5]] and not list(search._windows(4, 5))
 
 
+@pytest.mark.parametrize("query", ["article", '"article"'])  # a word, a phrase
 @pytest.mark.parametrize("limit", [3, 1000])
 @pytest.mark.parametrize(
     "filters",
     [{}, {"language": "nl"}, {"since": date(2023, 6, 1)}, {"until": date(2024, 2, 1)}],
 )
 def test_counts_over_years_of_archive_agree_with_a_plain_count(
-    limit: int, filters: dict[str, object]
+    query: str, limit: int, filters: dict[str, object]
 ) -> None:
     """Counting by period (PostgreSQL) or in the index (SQLite) over articles spread across
     five years: the same count as reading them, stopped at the limit."""
@@ -234,7 +235,7 @@ def test_counts_over_years_of_archive_agree_with_a_plain_count(
         article.save()
     expected = _expected(articles, "article", **filters)
     assert len(expected) > 3
-    found = selectors.archive(query="article", **filters)  # type: ignore[arg-type]
+    found = selectors.archive(query=query, **filters)  # type: ignore[arg-type]
     assert search.capped_count(found, limit=limit) == min(len(expected), limit + 1)
     with transaction.atomic():  # as in a request: the planner's settings come back after
         counted, total = search.counted(found, limit)
@@ -293,3 +294,18 @@ def test_dates_at_the_ends_of_the_calendar_filter_nothing_out(query: str) -> Non
     )
     assert [a.pk for a in found] == expected
     assert search.counted(found)[1] == len(expected)
+
+
+def test_a_phrase_found_often_in_the_newest_period_is_read_from_that_period() -> None:
+    """Counted within the newest period: a word's page walks the date index (PostgreSQL
+    finds a page within a few rows), a phrase's is read from that period and sorted (the
+    planner cannot tell how many articles hold a phrase). Both list the same articles."""
+    expected = _expected(_archive(40), "article")
+    word, phrase = selectors.archive(query="article"), selectors.archive(query='"article"')
+    counted_word, found_word = search.counted(word, limit=3)
+    counted_phrase, found_phrase = search.counted(phrase, limit=3)
+    assert found_word == found_phrase == 4
+    for counted in (counted_word, counted_phrase):
+        assert [a.pk for a in search.first_rows(counted, 3)[:3]] == expected[:3]
+    if connection.vendor == "postgresql":
+        assert counted_word is word and counted_phrase is not phrase
