@@ -340,7 +340,7 @@ def first_rows(queryset: QuerySet[Article], rows: int) -> QuerySet[Article]:
     known = _COUNTED.get(queryset)
     if known is None:
         return queryset
-    found, span, count = known
+    searched, span, count = known
     periods: list[int] = []
     matches = 0
     for window, in_window in count.windows:
@@ -350,7 +350,7 @@ def first_rows(queryset: QuerySet[Article], rows: int) -> QuerySet[Article]:
             break
     if len(periods) == len(count.periods):
         return queryset
-    return _sorted(_in_periods(found, periods, span.language))
+    return _sorted(_in_periods(searched, periods, span.language))
 
 
 def _sorted(queryset: QuerySet[Article]) -> QuerySet[Article]:
