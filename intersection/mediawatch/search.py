@@ -321,13 +321,13 @@ def counted(queryset: QuerySet[Article], limit: int = COUNT_LIMIT) -> tuple[Quer
     if count.found > limit:  # the periods counted hold the first `limit` matches
         page = _in_periods(queryset, count.periods, span.language)
     page = _sorted(page)
-    _COUNTED[page] = (queryset, span, count)
+    _COUNTED[page] = (queryset, count)
     return page, count.found
 
 
-# The queryset `counted` returned on PostgreSQL when it reads periods → the search, its span
-# and its count by window: what `first_rows` needs to read fewer periods.
-_COUNTED: "WeakKeyDictionary[QuerySet[Article], tuple[QuerySet[Article], _Span, _PeriodCount]]" = (
+# The queryset `counted` returned on PostgreSQL when it reads periods → the search (whose
+# span `_POSTGRES_SEARCHES` holds) and its count by window: what `first_rows` needs.
+_COUNTED: "WeakKeyDictionary[QuerySet[Article], tuple[QuerySet[Article], _PeriodCount]]" = (
     WeakKeyDictionary()
 )
 
@@ -340,7 +340,7 @@ def first_rows(queryset: QuerySet[Article], rows: int) -> QuerySet[Article]:
     known = _COUNTED.get(queryset)
     if known is None:
         return queryset
-    searched, span, count = known
+    searched, count = known
     periods: list[int] = []
     matches = 0
     for window, in_window in count.windows:
@@ -350,7 +350,7 @@ def first_rows(queryset: QuerySet[Article], rows: int) -> QuerySet[Article]:
             break
     if len(periods) == len(count.periods):
         return queryset
-    return _sorted(_in_periods(searched, periods, span.language))
+    return _sorted(_in_periods(searched, periods, _POSTGRES_SEARCHES[searched].language))
 
 
 def _sorted(queryset: QuerySet[Article]) -> QuerySet[Article]:

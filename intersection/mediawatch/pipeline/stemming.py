@@ -45,12 +45,6 @@ def fold(text: str) -> str:
     return strip_accents(text.lower())
 
 
-@lru_cache(maxsize=8)
-def _stemmer(language: str) -> Any:
-    name = STEMMERS.get(language)
-    return snowballstemmer.stemmer(name) if name else None
-
-
 def words(text: str) -> list[str]:
     return WORD.findall(fold(text))
 
@@ -63,7 +57,8 @@ class _Stems(dict[str, str]):
 
     def __init__(self, language: str) -> None:
         super().__init__()
-        self.stemmer = _stemmer(language)
+        name = STEMMERS.get(language)
+        self.stemmer: Any = snowballstemmer.stemmer(name) if name else None
 
     def __missing__(self, word: str) -> str:
         if len(self) >= self.LIMIT:
