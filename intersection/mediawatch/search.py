@@ -11,9 +11,10 @@ handing every match to a sort: a frequent word over a million articles is hundre
 thousands of matches. Date filters become a rowid range. Counts stop at COUNT_LIMIT.
 
 On PostgreSQL a GIN index over a stored vector has no order and no positions; the vector
-also holds keys (migration 0006): pairs of adjacent terms for phrases, the language, and
-the article's 30-day period, so that counts ask for the newest periods first and the index
-intersects a word's long posting list with a short one (decision 0007).
+also holds keys (migrations 0006 and 0008): runs of two and three adjacent terms, so that a
+phrase is one key, the language, and the article's 30-day period, so that counts ask for
+the newest periods first and the index intersects a word's long posting list with a short
+one (decisions 0007 and 0009).
 """
 
 import re
@@ -64,8 +65,8 @@ def _fts5_expression(parsed: ParsedQuery, language: str) -> str:
     return " AND ".join(parts)
 
 
-# PostgreSQL only: the stored vector of the terms, with the keys of migration 0006 (pairs of
-# adjacent terms, language, 30-day period).
+# PostgreSQL only: the stored vector of the terms, with the keys of migrations 0006 and 0008
+# (runs of two and three adjacent terms, language, 30-day period).
 TSVECTOR = "mediawatch_article.search_vector"
 
 
@@ -74,9 +75,24 @@ def _lexeme(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def _pairs_query(stems: list[str]) -> str:
-    """The keys an article holding the phrase `stems` has: each pair of adjacent terms."""
-    return " & ".join(_lexeme(f"{a} {b}") for a, b in pairwise(stems))
+KEY_TERMS = 3  # migration 0008: every run of 2 and of 3 adjacent terms is a key
+
+
+def phrase_keys(terms: list[str]) -> set[str]:
+    """The phrase keys an article whose terms are `terms` holds: each run of 2 and of 3
+    adjacent terms (the SQL function of migration 0008 computes the same; tested)."""
+    return {
+        " ".join(terms[start : start + size])
+        for size in range(2, KEY_TERMS + 1)
+        for start in range(len(terms) - size + 1)
+    }
+
+
+def _phrase_query(stems: list[str]) -> str:
+    """The keys an article holding the phrase `stems` (two terms or more) has: the phrase
+    itself up to KEY_TERMS terms; each run of KEY_TERMS adjacent terms of a longer one."""
+    runs = max(1, len(stems) - KEY_TERMS + 1)
+    return " & ".join(_lexeme(" ".join(stems[i : i + KEY_TERMS])) for i in range(runs))
 
 
 def _postgres_filter(
@@ -89,12 +105,15 @@ def _postgres_filter(
     for phrase in parsed.phrases:
         stems = [stem(w, language) for w in phrase]
         if len(stems) > 1:
-            # The index finds the few articles holding every pair of the phrase; the positions
-            # in their stored vectors then confirm that the pairs follow each other.
+            # A phrase of two or three terms is one key: the index answers it alone. A longer
+            # one is looked up by its runs of three terms.
             clauses.append(f"{TSVECTOR} @@ %s::tsquery")
-            params.append(_pairs_query(stems))
-        clauses.append(f"{TSVECTOR} @@ phraseto_tsquery('simple', %s)")
-        params.append(" ".join(stems))
+            params.append(_phrase_query(stems))
+        if len(stems) == 1 or len(stems) > KEY_TERMS:
+            # The positions in the stored vectors of the few articles holding every run then
+            # confirm that the runs follow each other.
+            clauses.append(f"{TSVECTOR} @@ phraseto_tsquery('simple', %s)")
+            params.append(" ".join(stems))
     return queryset.extra(where=clauses, params=params)  # noqa: S610 - parameters bound
 
 

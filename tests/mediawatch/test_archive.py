@@ -174,6 +174,8 @@ PHRASE_TEXTS = [
     "Elle habite près de la ville ; la police arrive.",  # "de la" and "la police", apart
     "Le commissaire de la police locale parle.",
     "De la police ? Personne.",
+    "La police de la poste et le centre de la ville.",  # "police de la", "de la ville" apart
+    "Vue de la police de la ville.",
 ]
 
 
@@ -181,10 +183,11 @@ PHRASE_TEXTS = [
     ("phrase", "texts"),
     [
         ("vol de vélos", {0, 1}),
-        ("de la police", {5, 6}),
-        ("la police", {4, 5, 6}),
+        ("de la police", {5, 6, 8}),
+        ("la police", {4, 5, 6, 7, 8}),
         ("vélos de vol", {2}),
         ("commissaire de la police locale", {5}),
+        ("police de la ville", {8}),  # each run of three terms is in 7 too, not the four
         ("police vol", set()),
     ],
 )
@@ -206,6 +209,26 @@ def test_phrases_match_their_words_in_order_and_next_to_each_other(
     # A phrase and a word together: both must match.
     both = selectors.archive(query=f'"{phrase}" gare')
     assert [a.pk for a in both] == [articles[n].pk for n in sorted(texts & {0})]
+
+
+def test_the_phrase_keys_of_an_article_are_its_runs_of_two_and_three_terms() -> None:
+    """A phrase of two or three terms is found by its key alone on PostgreSQL: the keys the
+    database computes (migration 0008) must be `search.phrase_keys`, which the queries ask."""
+    assert search.phrase_keys(["la", "zon", "de", "la", "zon"]) == {
+        "la zon", "zon de", "de la", "la zon de", "zon de la", "de la zon",
+    }  # fmt: skip
+    assert search.phrase_keys(["polic"]) == set() and search.phrase_keys([]) == set()
+    if connection.vendor != "postgresql":
+        return
+    for article in _archive(12):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT lexeme FROM mediawatch_article, unnest(search_vector)"
+                " WHERE id = %s AND lexeme LIKE '%% %%'",
+                [article.pk],
+            )
+            stored = {lexeme for (lexeme,) in cursor.fetchall()}
+        assert stored == search.phrase_keys(article.search_terms.split(" "))
 
 
 def test_windows_cover_every_period_once_newest_first() -> None:

@@ -40,7 +40,7 @@ def test_search_works_after_migrating_back_and_forth() -> None:
     try:
         call_command("migrate", "mediawatch", "0003", verbosity=0)
         with connection.cursor() as cursor:
-            cursor.execute(INSERT_AT_0003, ["a.test/old", "patrouill", source.pk])
+            cursor.execute(INSERT_AT_0003, ["a.test/old", "patrouill a pied", source.pk])
             if connection.vendor == "sqlite":  # the 0003 index is kept up to date again
                 cursor.execute(
                     "SELECT count(*) FROM mediawatch_article_fts"
@@ -52,6 +52,9 @@ def test_search_works_after_migrating_back_and_forth() -> None:
     after = _article("commissariat", source)
     assert [a.pk for a in selectors.archive(query="gendarmerie")] == [before.pk]
     assert [a.title for a in selectors.archive(query="patrouille")] == ["x"]
+    # PostgreSQL computed the vector again forwards, with its phrase keys (migration 0008).
+    assert [a.title for a in selectors.archive(query='"patrouille à pied"')] == ["x"]
+    assert not selectors.archive(query='"pied à patrouille"').exists()
     assert [a.pk for a in selectors.archive(query="commissariat")] == [after.pk]
 
 
@@ -110,3 +113,25 @@ def test_upgrading_computes_every_stored_article_s_keys_again() -> None:
     )  # fmt: skip
     assert storage.store_items(source, [copy]) == [False]
     assert ArticleVersion.objects.get(guid="b1").article == article
+
+
+def test_going_back_before_the_phrase_keys_leaves_the_vectors_of_0006() -> None:
+    """Migration 0008 reversed: the vectors hold pairs again and no run of three terms."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the search vector exists on PostgreSQL only")
+    source = Source.objects.create(name="S", kind=SourceKind.FEED, url="https://a.test/f")
+    article = _article("patrouille à pied", source)
+    query = (
+        "SELECT count(*) FILTER (WHERE lexeme LIKE '%% %% %%'), count(*) FILTER (WHERE"
+        " lexeme LIKE '%% %%') FROM mediawatch_article, unnest(search_vector) WHERE id = %s"
+    )
+    try:
+        call_command("migrate", "mediawatch", "0007", verbosity=0)
+        with connection.cursor() as cursor:
+            cursor.execute(query, [article.pk])
+            assert cursor.fetchone() == (0, 2)  # "patrouill a", "a pied"
+    finally:
+        call_command("migrate", "mediawatch", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute(query, [article.pk])
+        assert cursor.fetchone() == (1, 3)
