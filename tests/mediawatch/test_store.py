@@ -1,13 +1,15 @@
 """Storing items: the duplicate decision when another worker stores the same story."""
 
 import json
+import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from intersection.mediawatch import services, storage
+from intersection.mediawatch import selectors, services, storage
 from intersection.mediawatch.models import Article, ArticleVersion, Source, SourceKind
+from intersection.mediawatch.pipeline import stemming
 
 from .test_ingest import OTHER, WIRE
 
@@ -189,3 +191,26 @@ def test_a_candidate_deleted_before_its_text_is_loaded_is_skipped(
     copy = _candidate("a2", "https://a.test/2", "Agents de quartier", WIRE)
     assert storage.store_items(source, [copy]) == [True]  # a new story, no error
     assert list(ArticleVersion.objects.values_list("guid", flat=True)) == ["a2"]
+
+
+def test_a_very_long_text_is_stored_and_found_by_its_words() -> None:
+    """A text of 40,000 distinct words and a 3,000-character token (encoded data pasted in
+    a page): PostgreSQL refuses a search vector over 1 MB or a term over 2,047 bytes, which
+    made storing fail. The index holds the text's first words (up to MAX_TERMS_BYTES) and
+    skips tokens that are not words; the article is stored and found by its words."""
+    source = Source.objects.create(name="Le Soir", kind=SourceKind.FEED, url="https://a.test/f")
+    rng = random.Random(4)
+    filler = " ".join(
+        "".join(rng.choice("bcdfghjklmnpqrstvwxz") for _ in range(rng.randint(4, 10)))
+        for _ in range(40_000)
+    )
+    text = f"Zone de police en alerte. {'A1' * 1500} patrouille de nuit. {filler} fin"
+    assert storage.store_items(source, [_candidate("g", "https://a.test/1", "Long", text)]) == [
+        True
+    ]
+    article = Article.objects.get()
+    assert article.text == text  # the text itself is kept whole
+    assert len(article.search_terms.encode()) <= stemming.MAX_TERMS_BYTES
+    for query in ('"zone de police"', '"patrouille de nuit"', "alerte"):
+        assert [a.pk for a in selectors.archive(query=query)] == [article.pk], query
+    assert not selectors.archive(query="fin").exists()  # after the indexed part

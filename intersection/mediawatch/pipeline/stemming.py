@@ -14,6 +14,15 @@ import snowballstemmer
 
 STEMMERS = {"fr": "french", "nl": "dutch", "en": "english", "de": "german"}
 WORD = re.compile(r"\w+", re.UNICODE)
+# The words indexed: a longer run of letters and digits is encoded data or a code pasted in
+# a page, not something searched for, and PostgreSQL refuses a term over 2,047 bytes (a run
+# of three such words, migration 0008, stays under: 3 x 64 characters x 4 bytes).
+MAX_TERM_CHARS = 64
+# The index holds an article's terms up to this size (about 12,000 words): PostgreSQL
+# refuses a search vector over 1 MiB, and each term's bytes appear in it up to six times
+# (the word, two pairs, three triples) with about 13 bytes of bookkeeping per term, at most
+# 12.5 bytes per byte of terms.
+MAX_TERMS_BYTES = 80_000
 
 
 # Words too common to search for on their own (accents folded); phrases keep them.
@@ -78,8 +87,16 @@ def stem(word: str, language: str) -> str:
 
 
 def index_terms(text: str, language: str) -> str:
-    """The text as stems, for the full-text index."""
-    return " ".join(map(_stems(language).__getitem__, words(text)))
+    """The text as stems, for the full-text index: its words of up to MAX_TERM_CHARS
+    characters, as far as MAX_TERMS_BYTES."""
+    found = words(text)
+    if found and max(map(len, found)) > MAX_TERM_CHARS:
+        found = [word for word in found if len(word) <= MAX_TERM_CHARS]
+    terms = " ".join(map(_stems(language).__getitem__, found))
+    if len(terms) > MAX_TERMS_BYTES // 4 and len(encoded := terms.encode()) > MAX_TERMS_BYTES:
+        kept = encoded[: MAX_TERMS_BYTES + 1].decode(errors="ignore")
+        terms = kept.rsplit(" ", 1)[0]  # the last whole term
+    return terms
 
 
 def query_alternatives(word: str, languages: tuple[str, ...] = ("fr", "nl", "en")) -> list[str]:
