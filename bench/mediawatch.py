@@ -986,6 +986,7 @@ class SearchRun:
     queries: int
     rounds: int
     other_cores: float = 0.0
+    by_query: dict[str, list[float]] = field(default_factory=dict)  # ms, each round
 
 
 def search_latency(queries: list[Query], rounds: int) -> SearchRun:
@@ -1019,6 +1020,10 @@ def search_latency(queries: list[Query], rounds: int) -> SearchRun:
             result.by_kind[query.kind].append(rows_ms + count_ms)
             result.rows[query.kind].append(rows_ms)
             result.counts[query.kind].append(count_ms)
+            label = f"{query.kind}: {query.text}" + (
+                f" [{query.language}]" if query.language else ""
+            )
+            result.by_query.setdefault(label, []).append(rows_ms + count_ms)
             if round_ == 0:
                 hits[query.kind].append(total)
     result.hits, result.queries = dict(hits), len(queries)
@@ -1118,6 +1123,9 @@ def print_ingestion(result: Ingestion) -> None:
     )
 
 
+SLOWEST = 6  # queries listed by their slowest round
+
+
 def print_search(search: SearchRun) -> None:
     """Section 5's table: per kind of query, p50 and p95 of the page with its count."""
     print(
@@ -1143,6 +1151,13 @@ def print_search(search: SearchRun) -> None:
     print(
         "  (rows: the first page of 20 with outlet counts and highlighted snippets; count: "
         "search.counted, exact up to 1,000, shown above the list)"
+    )
+    slowest = sorted(search.by_query.items(), key=lambda item: -max(item[1]))[:SLOWEST]
+    print(
+        "  slowest queries (ms, each round): "
+        + "; ".join(
+            f"{label} {'/'.join(f'{ms:.0f}' for ms in values)}" for label, values in slowest
+        )
     )
     print(
         f"  other processes (the PostgreSQL server among them; SQLite runs in this one): "
