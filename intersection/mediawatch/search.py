@@ -77,16 +77,6 @@ def _lexeme(text: str) -> str:
 KEY_TERMS = 3  # migration 0008: every run of 2 and of 3 adjacent terms is a key
 
 
-def phrase_keys(terms: list[str]) -> set[str]:
-    """The phrase keys an article whose terms are `terms` holds: each run of 2 and of 3
-    adjacent terms (the SQL function of migration 0008 computes the same; tested)."""
-    return {
-        " ".join(terms[start : start + size])
-        for size in range(2, KEY_TERMS + 1)
-        for start in range(len(terms) - size + 1)
-    }
-
-
 def _phrase_query(stems: list[str]) -> str:
     """The keys an article holding the phrase `stems` (two terms or more) has: the phrase
     itself up to KEY_TERMS terms; each run of KEY_TERMS adjacent terms of a longer one."""

@@ -6,8 +6,8 @@ first 1,001 matches of a phrase of frequent words read at least 1,001 vectors (a
 each, 200 ms and more over a million articles). With the triples ("zon de polic"), a
 phrase of two or three terms is one key of the index and nothing is read to confirm it; a
 longer phrase asks for all its triples, then checks the positions of the few articles
-holding them. See docs/decisions/0009-postgres-phrase-keys.md; `search.phrase_keys`
-computes the same keys from an article's terms (tested to agree).
+holding them. See docs/decisions/0009-postgres-phrase-keys.md; a test computes
+the same keys from an article's terms and compares.
 
 The column is replaced: every article's vector is computed again and the index rebuilt
 (docs/operations.md gives the duration). SQLite is unchanged.
