@@ -188,6 +188,9 @@ def _from_the_index() -> Iterator[None]:
 class _PeriodCount:
     found: int  # up to limit + 1
     windows: list[tuple[range, int]]  # the windows counted, newest first, with their matches
+    # Every match of the windows counted whole (all but a last one cut at the limit), as
+    # (listed_at, id): they are newer than any match of a later window.
+    newest: list[tuple[datetime, int]]
 
     @property
     def periods(self) -> list[int]:
@@ -214,19 +217,22 @@ def _count_by_period(queryset: QuerySet[Article], span: _Span, limit: int) -> _P
     little in each window."""
     bounds = Article.objects.aggregate(first=Min("listed_at"), last=Max("listed_at"))
     if bounds["first"] is None:
-        return _PeriodCount(0, [])
+        return _PeriodCount(0, [], [])
     newest = period(min(bounds["last"], span.until) if span.until else bounds["last"])
     oldest = period(max(bounds["first"], span.since) if span.since else bounds["first"])
-    found, windows = 0, list[tuple[range, int]]()
+    found, windows, whole = 0, list[tuple[range, int]](), list[tuple[datetime, int]]()
     with _from_the_index():
         for window in _windows(newest, oldest):
-            part = _in_periods(queryset, window, span.language)
-            matches = part.order_by()[: limit + 1 - found].count()
-            found += matches
-            windows.append((window, matches))
+            part = _in_periods(queryset, window, span.language).order_by()
+            # The matches' keys rather than their number: reading them costs the same rows,
+            # and the first page is then read by id instead of searching that window again.
+            matches = list(part.values_list("listed_at", "id")[: limit + 1 - found])
+            found += len(matches)
+            windows.append((window, len(matches)))
             if found > limit:
                 break
-    return _PeriodCount(found, windows)
+            whole += matches
+    return _PeriodCount(found, windows, whole)
 
 
 # The queryset `search` returned → the FTS5-only count (expression and rowid range), when
@@ -349,6 +355,10 @@ def first_rows(queryset: QuerySet[Article], rows: int) -> QuerySet[Article]:
     if known is None:
         return queryset
     searched, count = known
+    if len(count.newest) >= rows or len(count.newest) == count.found:
+        # The count read them: the newest `rows` of the windows it read whole, by id.
+        ids = [key for _, key in sorted(count.newest, reverse=True)[:rows]]
+        return _sorted(searched.filter(pk__in=ids))
     periods: list[int] = []
     matches = 0
     for window, in_window in count.windows:
