@@ -17,6 +17,7 @@ the newest periods first and the index intersects a word's long posting list wit
 one (decisions 0007 and 0009).
 """
 
+import math
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -122,7 +123,11 @@ def listing_key(listed_at: datetime, article_id: int) -> int:
 
 
 PERIOD_SECONDS = 30 * 24 * 3600  # the periods of the "§p:" keys (PostgreSQL, migration 0006)
-WINDOW_GROWTH = 4  # counting by period: windows of 1, 4, 16, 64… periods, newest first
+# Counting by period, newest first: a window is at most this many times the last one (1,
+# 4, 16… periods for a rare word), and half as large again as the matches still missing
+# need at the last window's rate.
+WINDOW_GROWTH = 4
+WINDOW_MARGIN = 1.5
 
 
 def period(moment: datetime) -> int:
@@ -145,13 +150,20 @@ class _Span:
 _POSTGRES_SEARCHES: "WeakKeyDictionary[QuerySet[Article], _Span]" = WeakKeyDictionary()
 
 
-def _windows(newest: int, oldest: int) -> Iterator[range]:
-    """The periods from `newest` back to `oldest`, in windows of 1, 4, 16… periods."""
-    size = 1
-    while newest >= oldest:
-        yield range(newest, max(oldest, newest - size + 1) - 1, -1)
-        newest -= size
-        size *= WINDOW_GROWTH
+def _next_size(last: range, matches: int, missing: int) -> int:
+    """How many periods the next window counts, after `last` held `matches` and `missing`
+    matches are still wanted: as many as should hold them at `last`'s rate, and half again,
+    at most WINDOW_GROWTH times `last` (a word counted 960 times in the newest period, with
+    41 to go, is counted in one more period, not four)."""
+    grown = len(last) * WINDOW_GROWTH
+    if not matches:
+        return grown
+    return max(1, min(grown, math.ceil(WINDOW_MARGIN * missing * len(last) / matches)))
+
+
+def _window(newest: int, oldest: int, size: int) -> range:
+    """`size` periods from `newest` back, not past `oldest`."""
+    return range(newest, max(oldest, newest - size + 1) - 1, -1)
 
 
 def _periods_query(periods: Iterable[int], language: str) -> str:
@@ -221,8 +233,9 @@ def _count_by_period(queryset: QuerySet[Article], span: _Span, limit: int) -> _P
     newest = period(min(bounds["last"], span.until) if span.until else bounds["last"])
     oldest = period(max(bounds["first"], span.since) if span.since else bounds["first"])
     found, windows, whole = 0, list[tuple[range, int]](), list[tuple[datetime, int]]()
+    window = _window(newest, oldest, 1)
     with _from_the_index():
-        for window in _windows(newest, oldest):
+        while window:
             part = _in_periods(queryset, window, span.language).order_by()
             # The matches' keys rather than their number: reading them costs the same rows,
             # and the first page is then read by id instead of searching that window again.
@@ -232,6 +245,8 @@ def _count_by_period(queryset: QuerySet[Article], span: _Span, limit: int) -> _P
             if found > limit:
                 break
             whole += matches
+            size = _next_size(window, len(matches), limit + 1 - found)
+            window = _window(window[-1] - 1, oldest, size)
     return _PeriodCount(found, windows, whole)
 
 

@@ -241,11 +241,15 @@ def test_the_phrase_keys_of_an_article_are_its_runs_of_two_and_three_terms() -> 
         assert stored == _phrase_keys(article.search_terms.split(" "))
 
 
-def test_windows_cover_every_period_once_newest_first() -> None:
-    windows = [list(w) for w in search._windows(100, 70)]
-    assert [len(w) for w in windows] == [1, 4, 16, 10]
-    assert [p for w in windows for p in w] == list(range(100, 69, -1))
-    assert [list(w) for w in search._windows(5, 5)] == [[5]] and not list(search._windows(4, 5))
+def test_windows_grow_by_the_rate_of_matches_and_stop_at_the_oldest_period() -> None:
+    assert list(search._window(100, 70, 4)) == [100, 99, 98, 97]
+    assert list(search._window(72, 70, 16)) == [72, 71, 70] and not search._window(69, 70, 1)
+    # Nothing found: four times larger. 960 found in one period with 41 to go: one more
+    # period. 10 found in four periods with 500 to go: 16 at most (four times four).
+    assert search._next_size(range(100, 99, -1), 0, 1001) == 4
+    assert search._next_size(range(100, 99, -1), 960, 41) == 1
+    assert search._next_size(range(100, 96, -1), 10, 500) == 16
+    assert search._next_size(range(100, 96, -1), 300, 400) == 8  # 1.5 x 400 / 75 a period
 
 
 @pytest.mark.parametrize("query", ["article", '"article"'])  # a word, a phrase
