@@ -363,9 +363,11 @@ _COUNTED: "WeakKeyDictionary[QuerySet[Article], tuple[QuerySet[Article], _Period
 
 def first_rows(queryset: QuerySet[Article], rows: int) -> QuerySet[Article]:
     """`counted`'s queryset, made to list its first `rows` matches right with the least
-    work: on PostgreSQL, read from the newest windows of periods that hold that many
-    matches (a page of a word found 600 times in the newest period reads that period, not
-    the 2,500 matches of the five periods counted). Any other queryset comes back as is."""
+    work. On PostgreSQL: by id when the windows the count read whole hold that many
+    matches (the count read their ids); else from the newest windows of periods that hold
+    that many matches (a page of a word found 600 times in the newest period reads that
+    period, not the 2,500 matches of the five periods counted). Any other queryset comes
+    back as is."""
     known = _COUNTED.get(queryset)
     if known is None:
         return queryset
