@@ -12,8 +12,8 @@ engine, and measured again after a change without being loaded again:
 A database without articles is migrated, loaded with `bench/mediawatch.py`'s `load_archive`
 (15 to 35 minutes per million articles; on PostgreSQL the search index is dropped first and
 built once after the load, as a restore does), then vacuumed and analysed, as autovacuum
-would do on a live archive. A database that already holds articles is migrated (an upgrade runs its
-new migrations, which this measures too) and used as it is. The queries and the way each
+would do on a live archive. A database that already holds articles is migrated (an upgrade
+runs its new migrations, which this measures too) and used as it is. The queries and the way each
 is timed (count, then the first page with outlet counts and snippets) are
 `bench/mediawatch.py`'s. Target: p95 ≤ 50 ms over 1,000,000 articles on each engine.
 """
@@ -98,7 +98,7 @@ INDEX_MEMORY = "1GB"
 
 
 def _create_search_index() -> str:
-    """The statement of the migration that last built the PostgreSQL search index."""
+    """The statement that builds the PostgreSQL search index: 0006's, which 0008 runs too."""
     keys = importlib.import_module("intersection.mediawatch.migrations.0006_postgres_search_keys")
     return next(s for s in keys.POSTGRES if s.startswith(f"CREATE INDEX {SEARCH_INDEX}"))
 

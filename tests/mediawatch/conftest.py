@@ -1,4 +1,5 @@
-"""Real HTTP servers on 127.0.0.1 that serve whatever a test routes to them."""
+"""Real HTTP servers on 127.0.0.1 that serve whatever a test routes to them, and the mark of
+tests that need PostgreSQL."""
 
 import threading
 from collections.abc import Callable, Iterator
@@ -7,11 +8,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from intersection.mediawatch import services
 from intersection.mediawatch.pipeline.fetch import Fetcher
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
+
+# The stored search vector and its keys exist on PostgreSQL only. Such a test runs whenever
+# DATABASE_URL names a PostgreSQL database: `make test`'s second run, and CI (.ci/run).
+POSTGRES_ONLY = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the search vector exists on PostgreSQL only: runs when DATABASE_URL names a"
+    " PostgreSQL database (make test's second run, CI)",
+)
 
 
 class _Server(ThreadingHTTPServer):

@@ -15,6 +15,8 @@ from intersection.mediawatch.models import Article, ArticleBand, ArticleVersion,
 from intersection.mediawatch.pipeline import dedup
 from intersection.mediawatch.pipeline.stemming import index_terms
 
+from .conftest import POSTGRES_ONLY
+
 pytestmark = pytest.mark.django_db(transaction=True)
 LABELLED = Path(storage.__file__).parent / "data" / "duplicates.jsonl"
 
@@ -115,10 +117,9 @@ def test_upgrading_computes_every_stored_article_s_keys_again() -> None:
     assert ArticleVersion.objects.get(guid="b1").article == article
 
 
+@POSTGRES_ONLY
 def test_going_back_before_the_phrase_keys_leaves_the_vectors_of_0006() -> None:
     """Migration 0008 reversed: the vectors hold pairs again and no run of three terms."""
-    if connection.vendor != "postgresql":
-        pytest.skip("the search vector exists on PostgreSQL only")
     source = Source.objects.create(name="S", kind=SourceKind.FEED, url="https://a.test/f")
     article = _article("patrouille à pied", source)
     query = (
