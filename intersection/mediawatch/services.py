@@ -52,8 +52,14 @@ FEED_ACCEPT = (
 BATCH_SECONDS = 2.0
 SHORT_TEXT = 400  # characters: below this, the feed only summarises and the page is fetched
 # Pages fetched and handed to the extraction process ahead of the item being stored, so
-# that it extracts while the poller fetches the next pages and stores a batch.
-EXTRACTION_AHEAD = 8
+# that it extracts while the poller fetches the next pages and stores a batch: at most this
+# many pages, and this many bytes of them (a page may be up to FetchLimits.max_body_bytes).
+EXTRACTION_AHEAD = 64
+EXTRACTION_AHEAD_BYTES = 32 * 1024 * 1024
+# When the next page is still being extracted, a batch of at least this many items is stored
+# meanwhile instead of waiting: the poller stores while the extraction process works, and
+# little is left to store once the source's last page is extracted.
+STORE_WHILE_WAITING = 10
 EXTRACTOR_RECYCLE = 500  # pages, then the extraction process is replaced
 
 
@@ -122,6 +128,12 @@ class _Pending:
 
     item: FeedItem
     page: "Future[ExtractedPage | None] | None" = None
+    size: int = 0  # bytes of the page handed to the extraction process
+
+    @property
+    def waiting(self) -> bool:
+        """Its page is still being extracted."""
+        return self.page is not None and not self.page.done()
 
 
 def _start(item: FeedItem, fetcher: Fetcher, report: PollReport, robots: RobotsRules) -> _Pending:
@@ -138,7 +150,7 @@ def _start(item: FeedItem, fetcher: Fetcher, report: PollReport, robots: RobotsR
     except FetchError as error:
         report.count_error(f"page_{error.kind}")
         return _Pending(item)
-    return _Pending(item, extractor().submit(fetched.body, fetched.url))
+    return _Pending(item, extractor().submit(fetched.body, fetched.url), len(fetched.body))
 
 
 def _extracted(pending: _Pending, report: PollReport) -> ExtractedPage | None:
@@ -261,10 +273,20 @@ def poll_source(
         batch, started = [], time.monotonic()
 
     ahead: deque[_Pending] = deque()  # pages being extracted while the poller goes on
+    in_flight = 0  # bytes of the pages in `ahead`
     for number, item in enumerate(fresh, 1):
         ahead.append(_start(item, fetcher, report, robots))
+        in_flight += ahead[-1].size
         last = number == len(fresh)
-        while ahead and (last or ahead[0].page is None or len(ahead) > EXTRACTION_AHEAD):
+        while ahead and (
+            last
+            or ahead[0].page is None
+            or len(ahead) > EXTRACTION_AHEAD
+            or in_flight > EXTRACTION_AHEAD_BYTES
+        ):
+            if len(batch) >= STORE_WHILE_WAITING and ahead[0].waiting:
+                store_batch()
+            in_flight -= ahead[0].size
             batch.append(_candidate(source, ahead.popleft(), report))
             if len(batch) >= BATCH or time.monotonic() - started >= BATCH_SECONDS:
                 store_batch()

@@ -127,3 +127,80 @@ def test_pages_are_extracted_ahead_while_items_are_stored_in_order(
     for n, story in enumerate(stories):  # each item got its own page's text
         article = Article.objects.get(versions__guid=f"urn:test:g{n}")
         assert story.split("\n\n")[0][:60] in article.text
+
+
+class LazyExtractor:
+    """Stands for the extraction process: a page counts as being extracted until the poller
+    asks for its result, so the test sees what the poller does while it would wait."""
+
+    def __init__(self) -> None:
+        self.pages: list[tuple[Future[object], int]] = []
+        self.most_in_flight = 0
+
+    def submit(self, html: bytes, url: str) -> Future[object]:
+        class Lazy(Future[object]):
+            def result(self, timeout: float | None = None) -> object:
+                if not self.done():
+                    self.set_result(extract_page(html, url))
+                return super().result(timeout)
+
+        page = Lazy()
+        self.pages.append((page, len(html)))
+        self.most_in_flight = max(self.most_in_flight, len(self.in_flight()))
+        return page
+
+    def in_flight(self) -> list[int]:
+        return [size for page, size in self.pages if not page.done()]
+
+
+def _paged_feed(web: LocalServer, count: int) -> list[str]:
+    """`count` items whose feed only summarises, each page a different story of one size."""
+    rows = [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines()]
+    stories = [rows[n * 30]["a_text"][:600] for n in range(count)]
+    items = []
+    for n, story in enumerate(stories):
+        padding = "<!-- " + "x" * 20_000 + " -->"  # every page about 20 kB
+        body = f"<html><body>{padding}<article><p>{html.escape(story)}</p></article></body></html>"
+        web.routes[f"/p/{n}"] = reply(body.encode())
+        items.append((f"g{n}", f"Titre {n}", web.url(f"/p/{n}"), "Court."))
+    web.routes["/a.xml"] = reply(rss(items))
+    return stories
+
+
+@pytest.mark.django_db
+def test_the_pages_ahead_are_bounded_by_their_bytes(
+    web: LocalServer, fetcher: Fetcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lazy = LazyExtractor()
+    monkeypatch.setattr(services, "extractor", lambda: lazy)
+    monkeypatch.setattr(services, "EXTRACTION_AHEAD", 64)
+    monkeypatch.setattr(services, "EXTRACTION_AHEAD_BYTES", 50_000)  # two pages and a half
+    stories = _paged_feed(web, 6)
+    report = poll(source(web, "/a.xml"), fetcher)
+    assert (report.new, report.errors) == (6, {})
+    assert lazy.most_in_flight == 3  # two kept ahead, plus the one just handed over
+    for n, story in enumerate(stories):
+        assert Article.objects.get(versions__guid=f"urn:test:g{n}").text.startswith(story[:60])
+
+
+@pytest.mark.django_db
+def test_batches_are_stored_while_the_next_page_is_extracted(
+    web: LocalServer, fetcher: Fetcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lazy = LazyExtractor()
+    monkeypatch.setattr(services, "extractor", lambda: lazy)
+    monkeypatch.setattr(services, "EXTRACTION_AHEAD", 3)
+    monkeypatch.setattr(services, "STORE_WHILE_WAITING", 2)
+    stores: list[tuple[int, int]] = []  # (items stored, pages still being extracted)
+    store_items = services.store_items
+
+    def recorded(src: object, candidates: list[object]) -> list[bool]:
+        stores.append((len(candidates), len(lazy.in_flight())))
+        return store_items(src, candidates)
+
+    monkeypatch.setattr(services, "store_items", recorded)
+    _paged_feed(web, 6)
+    report = poll(source(web, "/a.xml"), fetcher)
+    assert (report.new, report.errors) == (6, {})
+    # Without it: one batch of six, stored once the last page is extracted.
+    assert stores == [(2, 4), (2, 2), (2, 0)]
