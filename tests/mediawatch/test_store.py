@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from intersection.mediawatch import selectors, services, storage
-from intersection.mediawatch.models import Article, ArticleVersion, Source, SourceKind
-from intersection.mediawatch.pipeline import stemming
+from intersection.mediawatch.models import Article, ArticleBand, ArticleVersion, Source, SourceKind
+from intersection.mediawatch.pipeline import dedup, stemming
 
 from .test_ingest import OTHER, WIRE
 
@@ -214,3 +214,29 @@ def test_a_very_long_text_is_stored_and_found_by_its_words() -> None:
     for query in ('"zone de police"', '"patrouille de nuit"', "alerte"):
         assert [a.pk for a in selectors.archive(query=query)] == [article.pk], query
     assert not selectors.archive(query="fin").exists()  # after the indexed part
+
+
+def test_each_new_story_gets_its_lookup_keys_and_a_version_gets_none() -> None:
+    outlet = Source.objects.create(name="Le Soir", kind=SourceKind.FEED, url="https://a.test/f")
+    stored = storage.store_items(
+        outlet,
+        [
+            _candidate("a1", "https://a.test/1", "Agents de quartier", WIRE),
+            _candidate("a2", "https://a.test/2", "Carnaval", CARNIVAL),
+            _candidate("a3", "https://a.test/3", "Agents de quartier", WIRE),  # a copy
+        ],
+    )
+    assert stored == [True, True, False]
+    for text in (WIRE, CARNIVAL):
+        article = Article.objects.get(text=text)
+        keys = ArticleBand.objects.filter(article=article).values_list("key", flat=True)
+        assert sorted(keys) == sorted(set(dedup.candidate_keys(text)))
+    assert ArticleBand.objects.count() == len(set(dedup.candidate_keys(WIRE))) + len(
+        set(dedup.candidate_keys(CARNIVAL))
+    )
+    # A later copy from another outlet is found through those keys.
+    other = Source.objects.create(name="La Libre", kind=SourceKind.FEED, url="https://b.test/f")
+    edited = WIRE.replace(".", " , selon la zone de police.", 1)
+    assert storage.store_items(other, [_candidate("b1", "https://b.test/1", "Autre", edited)]) == [
+        False
+    ]
