@@ -54,6 +54,8 @@ SHORT_TEXT = 400  # characters: below this, the feed only summarises and the pag
 # Pages fetched and handed to the extraction process ahead of the item being stored, so
 # that it extracts while the poller fetches the next pages and stores a batch: at most this
 # many pages, and this many bytes of them (a page may be up to FetchLimits.max_body_bytes).
+# An item whose page is extracted goes on at once: the window fills only when pages come
+# faster than they are extracted (with the politeness spacing between pages, it does not).
 EXTRACTION_AHEAD = 64
 EXTRACTION_AHEAD_BYTES = 32 * 1024 * 1024
 # When the next page is still being extracted, a batch of at least this many items is stored
@@ -278,9 +280,9 @@ def poll_source(
         ahead.append(_start(item, fetcher, report, robots))
         in_flight += ahead[-1].size
         last = number == len(fresh)
-        while ahead and (
+        while ahead and (  # what is ready goes on; wait only when too much is ahead
             last
-            or ahead[0].page is None
+            or not ahead[0].waiting
             or len(ahead) > EXTRACTION_AHEAD
             or in_flight > EXTRACTION_AHEAD_BYTES
         ):

@@ -9,6 +9,7 @@ import time
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -194,7 +195,7 @@ def test_batches_are_stored_while_the_next_page_is_extracted(
     stores: list[tuple[int, int]] = []  # (items stored, pages still being extracted)
     store_items = services.store_items
 
-    def recorded(src: object, candidates: list[object]) -> list[bool]:
+    def recorded(src: Any, candidates: Any) -> list[bool]:
         stores.append((len(candidates), len(lazy.in_flight())))
         return store_items(src, candidates)
 
@@ -204,3 +205,35 @@ def test_batches_are_stored_while_the_next_page_is_extracted(
     assert (report.new, report.errors) == (6, {})
     # Without it: one batch of six, stored once the last page is extracted.
     assert stores == [(2, 4), (2, 2), (2, 0)]
+
+
+@pytest.mark.django_db
+def test_an_item_whose_page_is_extracted_goes_on_without_waiting_for_the_window(
+    web: LocalServer, fetcher: Fetcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pages that come slowly (the politeness spacing) are each extracted before the next
+    # arrives: the items go on one by one, so a crash or a long feed does not hold back the
+    # whole window's work.
+    submitted: list[str] = []
+
+    class Immediate:
+        def submit(self, html: bytes, url: str) -> Future[object]:
+            submitted.append(url)
+            done: Future[object] = Future()
+            done.set_result(extract_page(html, url))
+            return done
+
+    monkeypatch.setattr(services, "extractor", lambda: Immediate())
+    monkeypatch.setattr(services, "EXTRACTION_AHEAD", 64)
+    fetched_when_made: list[int] = []
+    candidate = services._candidate
+
+    def recorded(*args: Any) -> Any:
+        fetched_when_made.append(len(submitted))
+        return candidate(*args)
+
+    monkeypatch.setattr(services, "_candidate", recorded)
+    _paged_feed(web, 6)
+    report = poll(source(web, "/a.xml"), fetcher)
+    assert (report.new, report.errors) == (6, {})
+    assert fetched_when_made == [1, 2, 3, 4, 5, 6]  # not all six fetched before the first
