@@ -154,6 +154,15 @@ class LazyExtractor:
         return [size for page, size in self.pages if not page.done()]
 
 
+def _lazy_poller(monkeypatch: pytest.MonkeyPatch, **settings: int) -> LazyExtractor:
+    """The poller with a LazyExtractor and these services settings."""
+    lazy = LazyExtractor()
+    monkeypatch.setattr(services, "extractor", lambda: lazy)
+    for name, value in settings.items():
+        monkeypatch.setattr(services, name, value)
+    return lazy
+
+
 def _paged_feed(web: LocalServer, count: int) -> list[str]:
     """`count` items whose feed only summarises, each page a different story of one size."""
     rows = [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines()]
@@ -172,10 +181,8 @@ def _paged_feed(web: LocalServer, count: int) -> list[str]:
 def test_the_pages_ahead_are_bounded_by_their_bytes(
     web: LocalServer, fetcher: Fetcher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lazy = LazyExtractor()
-    monkeypatch.setattr(services, "extractor", lambda: lazy)
-    monkeypatch.setattr(services, "EXTRACTION_AHEAD", 64)
-    monkeypatch.setattr(services, "EXTRACTION_AHEAD_BYTES", 50_000)  # two pages and a half
+    # 64 pages allowed ahead, but only two pages and a half of bytes.
+    lazy = _lazy_poller(monkeypatch, EXTRACTION_AHEAD=64, EXTRACTION_AHEAD_BYTES=50_000)
     stories = _paged_feed(web, 6)
     report = poll(source(web, "/a.xml"), fetcher)
     assert (report.new, report.errors) == (6, {})
@@ -188,10 +195,7 @@ def test_the_pages_ahead_are_bounded_by_their_bytes(
 def test_batches_are_stored_while_the_next_page_is_extracted(
     web: LocalServer, fetcher: Fetcher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lazy = LazyExtractor()
-    monkeypatch.setattr(services, "extractor", lambda: lazy)
-    monkeypatch.setattr(services, "EXTRACTION_AHEAD", 3)
-    monkeypatch.setattr(services, "STORE_WHILE_WAITING", 2)
+    lazy = _lazy_poller(monkeypatch, EXTRACTION_AHEAD=3, STORE_WHILE_WAITING=2)
     stores: list[tuple[int, int]] = []  # (items stored, pages still being extracted)
     store_items = services.store_items
 
