@@ -296,11 +296,12 @@ def _version(source: Source, item: _Item) -> ArticleVersion:
 
 def _insert_bands(rows: list[tuple[int, int]]) -> None:
     """ArticleBand rows, without building a model instance for each (about 20 an article)."""
+    if not rows:
+        return
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            if rows:
-                articles, keys = zip(*rows, strict=True)
-                cursor.execute(INSERT_BANDS_POSTGRES, [list(articles), list(keys)])
+            articles, keys = zip(*rows, strict=True)
+            cursor.execute(INSERT_BANDS_POSTGRES, [list(articles), list(keys)])
         else:  # SQLite's executemany loops in C
             cursor.executemany(INSERT_BAND, rows)
 

@@ -132,9 +132,11 @@ def test_pages_are_extracted_ahead_while_items_are_stored_in_order(
 
 class LazyExtractor:
     """Stands for the extraction process: a page counts as being extracted until the poller
-    asks for its result, so the test sees what the poller does while it would wait."""
+    asks for its result, so the test sees what the poller does while it would wait; with
+    `at_once`, every page is extracted as soon as it is handed over."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, at_once: bool = False) -> None:
+        self.at_once = at_once
         self.pages: list[tuple[Future[object], int]] = []
         self.most_in_flight = 0
 
@@ -146,6 +148,8 @@ class LazyExtractor:
                 return super().result(timeout)
 
         page = Lazy()
+        if self.at_once:
+            page.result()
         self.pages.append((page, len(html)))
         self.most_in_flight = max(self.most_in_flight, len(self.in_flight()))
         return page
@@ -154,9 +158,11 @@ class LazyExtractor:
         return [size for page, size in self.pages if not page.done()]
 
 
-def _lazy_poller(monkeypatch: pytest.MonkeyPatch, **settings: int) -> LazyExtractor:
+def _lazy_poller(
+    monkeypatch: pytest.MonkeyPatch, *, at_once: bool = False, **settings: int
+) -> LazyExtractor:
     """The poller with a LazyExtractor and these services settings."""
-    lazy = LazyExtractor()
+    lazy = LazyExtractor(at_once=at_once)
     monkeypatch.setattr(services, "extractor", lambda: lazy)
     for name, value in settings.items():
         monkeypatch.setattr(services, name, value)
@@ -218,22 +224,12 @@ def test_an_item_whose_page_is_extracted_goes_on_without_waiting_for_the_window(
     # Pages that come slowly (the politeness spacing) are each extracted before the next
     # arrives: the items go on one by one, so a crash or a long feed does not hold back the
     # whole window's work.
-    submitted: list[str] = []
-
-    class Immediate:
-        def submit(self, html: bytes, url: str) -> Future[object]:
-            submitted.append(url)
-            done: Future[object] = Future()
-            done.set_result(extract_page(html, url))
-            return done
-
-    monkeypatch.setattr(services, "extractor", lambda: Immediate())
-    monkeypatch.setattr(services, "EXTRACTION_AHEAD", 64)
+    extracted = _lazy_poller(monkeypatch, at_once=True, EXTRACTION_AHEAD=64)
     fetched_when_made: list[int] = []
     candidate = services._candidate
 
     def recorded(*args: Any) -> Any:
-        fetched_when_made.append(len(submitted))
+        fetched_when_made.append(len(extracted.pages))
         return candidate(*args)
 
     monkeypatch.setattr(services, "_candidate", recorded)
