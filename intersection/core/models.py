@@ -23,6 +23,8 @@ class AuditEvent(models.Model):
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)
     ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    # Repeated refusals are one row per person (or address), resource and hour: how many.
+    count = models.PositiveIntegerField(_("times"), default=1)
 
     class Meta:
         ordering = ["-at", "-id"]

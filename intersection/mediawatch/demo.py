@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from .models import Source, SourceKind
+from .models import PauseReason, Source, SourceKind
 from .views import DEMO_SOURCES, demo_base_url
 
 
@@ -24,6 +24,7 @@ def load_demo_sources() -> list[Source]:
                 "country": outlet.get("country", ""),
                 "poll_minutes": 60,
                 "active": True,
+                "pause_reason": "",
                 # First poll once the web server (which serves these files) is up.
                 "next_poll_at": timezone.now() + timedelta(seconds=20),
             },
@@ -49,6 +50,7 @@ def load_real_sources() -> int:
                 "language_hint": entry["language"],
                 "country": entry["country"],
                 "active": False,
+                "pause_reason": PauseReason.NOT_ENABLED,
             },
         )
         added += created

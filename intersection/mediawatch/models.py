@@ -16,6 +16,14 @@ class SourceKind(models.TextChoices):
     SEARCH_FEED = "search_feed", _("Search feed (URL template and query)")
 
 
+class PauseReason(models.TextChoices):
+    """Why an inactive source is not polled, shown to curators in words."""
+
+    NOT_ENABLED = "not_enabled", _("Not enabled yet")
+    BY_CURATOR = "by_curator", _("Paused by a curator")
+    FAILURES = "failures", _("Paused after repeated failures")
+
+
 class Source(models.Model):
     """A place news is collected from, with its visible health."""
 
@@ -44,7 +52,16 @@ class Source(models.Model):
     last_error_kind = models.CharField(_("last error kind"), max_length=40, blank=True)
     last_error = models.TextField(_("last error message"), blank=True)
     consecutive_failures = models.PositiveIntegerField(_("consecutive failures"), default=0)
-    disabled_reason = models.CharField(_("disabled because"), max_length=300, blank=True)
+    failing_since = models.DateTimeField(_("failing since"), null=True, blank=True)
+    pause_reason = models.CharField(
+        _("why it is not polled"), max_length=20, choices=PauseReason.choices, blank=True
+    )
+    disabled_reason = models.CharField(
+        _("note"),
+        max_length=300,
+        blank=True,
+        help_text=_("For curators: why the source is paused, or anything worth knowing."),
+    )
     etag = models.CharField(max_length=300, blank=True)
     last_modified = models.CharField(max_length=100, blank=True)
     body_sha256 = models.CharField(max_length=64, blank=True)
@@ -196,6 +213,8 @@ class SavedSearch(models.Model):
     query_string = models.CharField(_("search"), max_length=1000)
     feed_key = models.CharField(max_length=64, unique=True, default=new_feed_key)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # When its owner last opened it from the list: "N new since your last visit".
+    last_viewed_at = models.DateTimeField(_("last viewed"), null=True, blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -27,6 +27,7 @@ from django.utils import timezone
 from .models import (
     ArticleVersion,
     FetchRun,
+    PauseReason,
     SavedSearch,
     Source,
     SourceKind,
@@ -95,20 +96,20 @@ def _record_failure(
     source: Source, kind: str, message: str, now: datetime, error: FetchError | None
 ) -> None:
     source.consecutive_failures += 1
+    source.failing_since = source.failing_since or now
     source.last_error_at = now
     source.last_error_kind = kind
     source.last_error = message[:2000]
     if source.consecutive_failures >= settings.MEDIAWATCH_MAX_FAILURES:
         source.active = False
-        source.disabled_reason = (
-            f"{source.consecutive_failures} failures in a row; last: {kind}: {message}"[:300]
-        )
+        source.pause_reason = PauseReason.FAILURES
     source.next_poll_at = now + _retry_delay(source, error)
     source.save()
 
 
 def _record_success(source: Source, now: datetime, *, new_items: int) -> None:
     source.consecutive_failures = 0
+    source.failing_since = None
     source.last_success_at = now
     # Adaptive polling: a source that brings nothing new is polled less often (up to 4×).
     factor = 1 if new_items else min(4, 1 + (source.items_seen > 0))

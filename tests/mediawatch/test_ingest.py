@@ -179,11 +179,21 @@ def test_it_disables_a_source_after_repeated_failures(
     settings.MEDIAWATCH_MAX_FAILURES = 3  # type: ignore[attr-defined]
     web.routes["/bad.xml"] = reply(b"nope", status=500)
     src = source(web, "/bad.xml")
-    for _ in range(3):
+    started = None
+    for number in range(3):
         poll(src, fetcher)
+        src.refresh_from_db()
+        started = started or src.failing_since
+        assert src.failing_since == started, "the streak keeps the time of its first failure"
+        assert src.active == (number < 2)
+    assert src.pause_reason == "failures" and src.consecutive_failures == 3
+    assert src.last_error_kind == "http_status"
+    web.routes["/bad.xml"] = reply(b"nope", status=304)
+    src.active = True
+    src.save()
+    poll(src, fetcher)
     src.refresh_from_db()
-    assert not src.active and "3 failures in a row" in src.disabled_reason
-    assert "http_status" in src.disabled_reason
+    assert src.failing_since is None and src.consecutive_failures == 0
 
 
 def test_it_completes_a_run_that_crashed_half_way(
