@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 MANAGE := $(PY) manage.py
 
-.PHONY: help run test check lint typecheck imports migrations-check translations translations-check gettext pytest-sqlite pytest-postgres bench eval messages clean
+.PHONY: help run test check lint typecheck imports migrations-check translations translations-check gettext screenshots pytest-sqlite pytest-postgres bench eval messages clean
 
 help:
 	@echo "make run    start web, worker and scheduler on http://127.0.0.1:8000 (SQLite, demo data)"
@@ -26,8 +26,9 @@ var:
 gettext:
 	@command -v msgfmt >/dev/null || { echo "GNU gettext is missing: install it (apt-get install gettext) and run make again." >&2; exit 1; }
 
-translations: $(STAMP) gettext
-	@$(MANAGE) compilemessages --ignore=.venv -v 0
+# Compiled with Babel (a Python library): `make run` needs no GNU gettext.
+translations: $(STAMP)
+	@$(PY) scripts/compile_messages.py >/dev/null
 
 # Every interface string must be in the French and Dutch catalogs, translated: extract the
 # strings into a scratch copy of the sources and check the resulting catalogs.
@@ -73,6 +74,12 @@ bench: $(STAMP) var translations
 	$(PY) bench/web.py
 	$(PY) bench/dedup_lookup.py
 	$(PY) bench/mediawatch.py
+
+# The main pages at 390 px and 1280 px into docs/screenshots (the browser tests write them to
+# var/screenshots otherwise).
+screenshots: $(STAMP) translations
+	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(VENV)/bin/pytest -q \
+		tests/browser/test_design_system.py -k screenshotted
 
 # Duplicate detection on the project's labelled pairs: precision, recall, F1.
 eval: $(STAMP) var

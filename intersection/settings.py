@@ -3,6 +3,7 @@
 Every variable is listed in docs/operations.md.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -55,14 +56,19 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    "intersection.core.middleware.RejectNulCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Refuses a too large body before anything reads it, in the reader's language.
+    "intersection.core.middleware.RequestBodyLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Answers to a signed-in user (session or API token) are never cached.
+    "intersection.core.middleware.PrivateCacheMiddleware",
     "intersection.core.middleware.UserLanguageMiddleware",
+    # After the language is known, so that its 400 page is in the reader's language.
+    "intersection.core.middleware.RejectNulCharactersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -149,7 +155,19 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0")) or None
+AXES_CLIENT_IP_CALLABLE = "intersection.core.http.client_address"
+
+# Reverse proxies: with PROXY_COUNT > 0, a request whose connecting address is one of
+# TRUSTED_PROXIES is from the PROXY_COUNT-th address from the right of X-Forwarded-For
+# (intersection.core.http.client_address). Anyone else's X-Forwarded-For is ignored.
+PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "127.0.0.1,::1")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as error:
+        message = f"TRUSTED_PROXIES: {_proxy!r} is not an address or a network."
+        raise ImproperlyConfigured(message) from error
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "fr"
@@ -179,6 +197,9 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Requests announcing a larger body are refused (413) before it is read: the largest upload
+# (a signed agreement, 20 MB: network/validators.py) plus 1 MB for the rest of the form.
+REQUEST_BODY_MAX_BYTES = 21 * 1024 * 1024
 
 # --- Email ---------------------------------------------------------------------------------
 # In production, or with EMAIL_HOST set, mail goes out over SMTP (default: a local MTA on
@@ -267,9 +288,23 @@ MEDIAWATCH_USER_AGENT = os.environ.get(
 MEDIAWATCH_ALLOWED_ADDRESSES = env_list(
     "MEDIAWATCH_ALLOWED_ADDRESSES", "" if PRODUCTION else "127.0.0.1"
 )
+# Ports the fetcher may connect to on public addresses (web ports); an address listed above
+# may be reached on any port.
+MEDIAWATCH_ALLOWED_PORTS = [
+    int(port) for port in env_list("MEDIAWATCH_ALLOWED_PORTS", "80,443,8080,8443")
+]
 MEDIAWATCH_MAX_FAILURES = int(os.environ.get("MEDIAWATCH_MAX_FAILURES", "10"))
 # Politeness: at least this many seconds between two requests to one host.
 MEDIAWATCH_HOST_SPACING_SECONDS = float(os.environ.get("MEDIAWATCH_HOST_SPACING_SECONDS", "2"))
+# Hosts fetched without spacing: none in production; the offline demo's and the tests' own
+# address otherwise, so they stay fast.
+MEDIAWATCH_UNSPACED_HOSTS = env_list(
+    "MEDIAWATCH_UNSPACED_HOSTS", "" if PRODUCTION else ",".join(MEDIAWATCH_ALLOWED_ADDRESSES)
+)
+# On PostgreSQL, what a site's robots.txt said is shared by every worker for this long.
+MEDIAWATCH_ROBOTS_CACHE_SECONDS = float(
+    os.environ.get("MEDIAWATCH_ROBOTS_CACHE_SECONDS", str(24 * 3600))
+)
 
 # Periodic jobs run by `manage.py scheduler`: (name, task, every N seconds).
 SCHEDULE = [

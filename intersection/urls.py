@@ -7,6 +7,7 @@ from . import views
 from .api import api
 from .mediawatch import views as mediawatch_views
 
+handler400 = "intersection.views.bad_request"
 handler403 = "intersection.views.permission_denied"
 handler404 = "intersection.views.not_found"
 handler500 = "intersection.views.server_error"
@@ -19,6 +20,7 @@ core_patterns = (
         path("", views.home, name="home"),
         path("accessibility/", views.accessibility, name="accessibility"),
         path("audit/", views.audit_log, name="audit"),
+        path("styleguide/", views.styleguide, name="styleguide"),
     ],
     "core",
 )

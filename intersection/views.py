@@ -1,31 +1,61 @@
-"""Pages that span modules: home, accessibility statement, audit log, error pages."""
+"""Pages that span modules: home, accessibility statement, audit log, style guide, errors."""
 
+import logging
 from typing import Any
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
+from django.template.loader import render_to_string
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from intersection.api import api
+from intersection.core import audit_labels
 from intersection.core.models import AuditEvent
 from intersection.network import policy
 from intersection.network.models import Resource
 from intersection.network.policy import Capability
 
-RESOURCE_PAGES = {Resource.MEDIA_WATCH: "mediawatch:index"}
+logger = logging.getLogger(__name__)
+
+# Each resource's module: its page once the module is open, and what it offers.
+MODULES: dict[Resource, dict[str, Any]] = {
+    Resource.MEDIA_WATCH: {
+        "url_name": "mediawatch:index",
+        "about": _(
+            "News on community policing from feeds and sites, searchable in three languages."
+        ),
+    },
+    Resource.NEWSLETTERS: {
+        "url_name": None,
+        "about": _("The network's newsletter and the weekly media-watch bulletin, by email."),
+    },
+    Resource.PRACTICES_MEMBER: {
+        "url_name": None,
+        "about": _(
+            "Practice sheets shared by police forces and associations, with their evidence."
+        ),
+    },
+    Resource.SAFE_EXCHANGE: {
+        "url_name": None,
+        "about": _("Safe spots at police stations where citizens buy and sell second-hand goods."),
+    },
+}
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    resources = [
+    granted = policy.granting_agreements(request.user)
+    modules = [
         {
             "resource": resource,
             "unlocked": policy.allows(request.user, resource),
-            "url_name": RESOURCE_PAGES.get(resource),
+            "agreements": granted.get(resource, []),
+            **MODULES[resource],
         }
         for resource in Resource
     ]
-    return render(request, "core/home.html", {"resources": resources})
+    return render(request, "core/home.html", {"modules": modules})
 
 
 def accessibility(request: HttpRequest) -> HttpResponse:
@@ -39,7 +69,31 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if action:
         events = events.filter(action__startswith=action)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    return render(request, "core/audit_log.html", {"page": page, "action": action})
+    rows = [(event, audit_labels.action_label(event.action)) for event in page]
+    return render(
+        request,
+        "core/audit_log.html",
+        {"page": page, "rows": rows, "action": action, "actions": audit_labels.known_actions()},
+    )
+
+
+@policy.requires(Capability.VIEW_STYLEGUIDE)
+def styleguide(request: HttpRequest) -> HttpResponse:
+    """Every component of the design system, in each interface language (docs/design.md)."""
+    from django.conf import settings
+
+    from intersection.core import styleguide as samples
+
+    languages = [code for code, _name in settings.LANGUAGES]
+    forms = samples.sample_forms(languages)
+    return render(
+        request,
+        "core/styleguide.html",
+        {
+            "sections": [(language, forms[language]) for language in languages],
+            "page": samples.sample_page(),
+        },
+    )
 
 
 def _type_label(schema: dict[str, Any], components: dict[str, Any]) -> str:
@@ -55,8 +109,24 @@ def _type_label(schema: dict[str, Any], components: dict[str, Any]) -> str:
     return str(schema.get("type", ""))
 
 
+RESPONSES = {
+    "200": _("Success"),
+    "401": _("Not signed in, or the token is invalid or revoked"),
+    "403": _("Refused by the access policy (the reason is in “detail”)"),
+    "404": _("Not found, or not visible to you"),
+    "422": _("A parameter is not valid (each error is listed in “detail”)"),
+}
+
+
+def _translated(text: str) -> str:
+    """The schema's English text in the reader's language ("" stays "": gettext("") is the
+    catalog's header)."""
+    return gettext(text) if text else ""
+
+
 def api_docs(request: HttpRequest) -> HttpResponse:
-    """The API reference, rendered on the server from the OpenAPI schema: no script, no CDN."""
+    """The API reference, rendered on the server from the OpenAPI schema: no script, no CDN.
+    The schema's texts are in English; the page shows them in the reader's language."""
     schema = api.get_openapi_schema()
     components = schema.get("components", {}).get("schemas", {})
     operations = []
@@ -67,8 +137,8 @@ def api_docs(request: HttpRequest) -> HttpResponse:
                     "id": operation["operationId"],
                     "method": method.upper(),
                     "path": path,
-                    "summary": operation.get("summary", ""),
-                    "description": operation.get("description", ""),
+                    "summary": _translated(operation.get("summary", "")),
+                    "description": _translated(operation.get("description", "")),
                     "authenticated": bool(operation.get("security")),
                     "parameters": [
                         {
@@ -76,28 +146,33 @@ def api_docs(request: HttpRequest) -> HttpResponse:
                             "location": p["in"],
                             "required": p.get("required", False),
                             "type": _type_label(p.get("schema", {}), components),
-                            "description": p.get("description", ""),
+                            "description": _translated(p.get("description", "")),
                         }
                         for p in operation.get("parameters", [])
                     ],
-                    "responses": sorted(operation.get("responses", {})),
+                    "responses": [
+                        (code, RESPONSES.get(code, "")) for code in sorted(operation["responses"])
+                    ],
                 }
             )
-    return render(
-        request,
-        "core/api_docs.html",
-        {"info": schema["info"], "operations": operations},
-    )
+    info = {**schema["info"], "description": _translated(schema["info"].get("description", ""))}
+    return render(request, "core/api_docs.html", {"info": info, "operations": operations})
+
+
+def bad_request(request: HttpRequest, exception: Any = None) -> HttpResponse:
+    return render(request, "400.html", status=400)
 
 
 def permission_denied(request: HttpRequest, exception: Any = None) -> HttpResponse:
-    permission = getattr(request, "denied_permission", None) or str(exception or "")
-    reason = ""
-    if permission in {r.value for r in Resource}:
-        reason = _(
-            "Your organisation has no partnership agreement in force that unlocks “%(resource)s”."
-        ) % {"resource": Resource(permission).label}
-    return render(request, "403.html", {"reason": reason}, status=403)
+    """The 403 page gives the actual reason: the agreement, the role or the board mandate
+    that is missing (policy.refusal_reason), not one message for every refusal."""
+    permission = getattr(request, "denied_permission", None)
+    return render(
+        request,
+        "403.html",
+        {"reason": str(exception or ""), "by_agreement": isinstance(permission, Resource)},
+        status=403,
+    )
 
 
 def not_found(request: HttpRequest, exception: Any = None) -> HttpResponse:
@@ -105,4 +180,11 @@ def not_found(request: HttpRequest, exception: Any = None) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return render(request, "500.html", status=500)
+    """The 500 page in the reader's language; when even that cannot be rendered (the database
+    is down, say), the same page without the parts that need the database."""
+    try:
+        return render(request, "500.html", status=500)
+    except Exception:  # noqa: BLE001 - the error page must always answer
+        logger.exception("the 500 page failed to render with its context")
+        html = render_to_string("500.html", {"request": request, "minimal": True})
+        return HttpResponse(html, status=500)

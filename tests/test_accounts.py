@@ -1,6 +1,8 @@
 """Accounts: email login, throttling, password reset by email, sessions, API tokens."""
 
+import email
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
@@ -10,6 +12,7 @@ from intersection.accounts.models import ApiToken, Role
 from intersection.core.models import AuditEvent
 
 from .conftest import PASSWORD, Mailbox, login, make_user
+from .task_runner import run_enqueued_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -69,15 +72,27 @@ def test_it_logs_out_every_session(client: Client) -> None:
     assert AuditEvent.objects.filter(action="user.logout_everywhere", actor=user).exists()
 
 
-def test_it_resets_a_password_by_email(client: Client, smtp_server: Mailbox) -> None:
+def _body(message: dict[str, object]) -> str:
+    """The decoded text of a message received by the test SMTP server."""
+    payload = email.message_from_string(str(message["data"])).get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode()
+
+
+def test_it_resets_a_password_by_email(
+    client: Client, smtp_server: Mailbox, settings: object
+) -> None:
+    settings.SITE_URL = "https://intersection.example.org"  # type: ignore[attr-defined]
     make_user("officer@example.org")
     response = client.post("/accounts/password-reset/", {"email": "officer@example.org"})
     assert response.status_code == 302
+    run_enqueued_tasks()  # the email is sent by a worker
     assert len(smtp_server.messages) == 1
-    body = str(smtp_server.messages[0]["data"])
-    link = re.search(r"http://[^\s]+/accounts/reset/[^\s]+/", body)
+    body = _body(smtp_server.messages[0])
+    # The link uses the site's public address, whatever Host the request came with.
+    link = re.search(r"https://intersection\.example\.org/accounts/reset/[^\s]+/", body)
     assert link, body
-    path = link.group(0).split("testserver", 1)[-1]
+    path = urlsplit(link.group(0)).path
     form_page = client.get(path, follow=True)
     assert form_page.status_code == 200
     new_password = "another-long-password-77"
@@ -92,6 +107,7 @@ def test_it_resets_a_password_by_email(client: Client, smtp_server: Mailbox) -> 
 def test_it_sends_no_email_for_an_unknown_address(client: Client, smtp_server: Mailbox) -> None:
     response = client.post("/accounts/password-reset/", {"email": "nobody@example.org"})
     assert response.status_code == 302  # same answer: existence does not leak
+    run_enqueued_tasks()
     assert smtp_server.messages == []
 
 

@@ -224,7 +224,9 @@ def test_it_lets_only_the_parties_download_the_signed_copy(settings: Any, tmp_pa
 
     settings.MEDIA_ROOT = tmp_path
     zone, other = make_org("zone"), make_org("other")
-    agreement = make_agreement("PDF-2", parties=[make_org("net"), zone], grants={})
+    agreement = make_agreement(
+        "PDF-2", parties=[make_org("net"), zone], grants={}, signed_on=date(2024, 1, 1)
+    )
     agreement.signed_pdf.save("signed.pdf", ContentFile(b"%PDF-1.7 signed"), save=True)
     party_member = login(Client(), make_user("party@example.org", org=zone))
     outsider = login(Client(), make_user("outsider@example.org", org=other))
@@ -232,6 +234,26 @@ def test_it_lets_only_the_parties_download_the_signed_copy(settings: Any, tmp_pa
     assert response.status_code == 200
     assert b"".join(response.streaming_content).startswith(b"%PDF-")  # type: ignore[attr-defined]
     assert outsider.get(f"/agreements/{agreement.pk}/signed.pdf").status_code == 403
+    assert AuditEvent.objects.filter(action="agreement.download").count() == 1
+
+
+def test_the_signed_copy_of_a_draft_is_hidden_like_its_page(settings: Any, tmp_path: Path) -> None:
+    """A draft's PDF answers 404 wherever its page does, to its parties' members too, and
+    the same 404 as an id that does not exist: no one can list which ids exist."""
+    from django.core.files.base import ContentFile
+
+    settings.MEDIA_ROOT = tmp_path
+    zone, other = make_org("zone"), make_org("other")
+    draft = make_agreement("PDF-DRAFT", parties=[make_org("net"), zone], grants={})
+    draft.signed_pdf.save("signed.pdf", ContentFile(b"%PDF-1.7 draft"), save=True)
+    party_member = login(Client(), make_user("party@example.org", org=zone))
+    outsider = login(Client(), make_user("outsider@example.org", org=other))
+    staff = login(Client(), make_user("staff@example.org", role=Role.STAFF))
+    for member in (party_member, outsider):
+        assert member.get(f"/agreements/{draft.pk}/").status_code == 404
+        assert member.get(f"/agreements/{draft.pk}/signed.pdf").status_code == 404
+        assert member.get(f"/agreements/{draft.pk + 100}/signed.pdf").status_code == 404
+    assert staff.get(f"/agreements/{draft.pk}/signed.pdf").status_code == 200
     assert AuditEvent.objects.filter(action="agreement.download").count() == 1
 
 

@@ -21,16 +21,7 @@ urlpatterns = [
     path("security/", views.security, name="security"),
     path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
     path("language/", views.set_language, name="set_language"),
-    path(
-        "password-reset/",
-        auth_views.PasswordResetView.as_view(
-            template_name="accounts/password_reset_form.html",
-            email_template_name="accounts/password_reset_email.txt",
-            subject_template_name="accounts/password_reset_subject.txt",
-            success_url=reverse_lazy("accounts:password_reset_done"),
-        ),
-        name="password_reset",
-    ),
+    path("password-reset/", views.password_reset, name="password_reset"),
     path(
         "password-reset/sent/",
         auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html"),

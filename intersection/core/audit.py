@@ -6,8 +6,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models
+from django.db.models import F
 from django.http import HttpRequest
+from django.utils import timezone
 
+from . import http
 from .models import AuditEvent
 
 
@@ -44,9 +47,8 @@ def snapshot(instance: models.Model, exclude: Iterable[str] = SECRET_FIELDS) -> 
 
 
 def client_address(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address, behind trusted reverse proxies too (see core.http)."""
+    return http.client_address(request)
 
 
 def record(
@@ -73,6 +75,36 @@ def record(
         before=before,
         after=after,
         ip_address=client_address(request),
+    )
+
+
+REFUSAL = "access.denied"
+
+
+def record_refusal(
+    *, request: HttpRequest, permission: str, obj: models.Model | None = None
+) -> AuditEvent:
+    """Record a refused access, aggregated: one row per person (or address, for visitors),
+    permission, object and hour, whose `count` grows with each repeat, so that a script
+    hammering a page adds one row an hour, not one a request. The row keeps the last path."""
+    user = request.user if request.user.is_authenticated else None
+    address = client_address(request)
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    same = AuditEvent.objects.filter(
+        action=REFUSAL,
+        at__gte=hour,
+        object_repr=permission,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+    )
+    same = (
+        same.filter(actor=user) if user is not None else same.filter(actor=None, ip_address=address)
+    )
+    path = {"path": request.path[:500]}
+    if same.update(count=F("count") + 1, after=path):
+        return same.first() or AuditEvent()
+    return record(
+        action=REFUSAL, actor=user, obj=obj, request=request, object_repr=permission, after=path
     )
 
 

@@ -1,9 +1,13 @@
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template.defaultfilters import filesizeformat
 from django.utils import translation
 from django.utils.translation import gettext as _
+
+from .http import PRIVATE
 
 
 class UserLanguageMiddleware:
@@ -55,7 +59,50 @@ class RejectNulCharactersMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         query = request.META.get("QUERY_STRING", "")
         if "\x00" in request.path or "%00" in query or "\x00" in query:
-            return HttpResponseBadRequest(
-                _("The address contains a NUL character."), content_type="text/plain"
-            )
+            reason = _("The address contains a NUL character.")
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": reason}, status=400)
+            # The styled 400 page, in the reader's language, declared as UTF-8.
+            return render(request, "400.html", {"reason": reason}, status=400)
         return self.get_response(request)
+
+
+class RequestBodyLimitMiddleware:
+    """Answer 413 to a request announcing a body over `REQUEST_BODY_MAX_BYTES`, before any of
+    it is read. Django limits form fields (`DATA_UPLOAD_MAX_MEMORY_SIZE`) but not uploaded
+    files; each file field has its own, smaller limit (network/validators.py). A body without
+    Content-Length is not read by Django at all."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = settings.REQUEST_BODY_MAX_BYTES
+        if length > limit:
+            message = _("The request is too large (%(size)s): the limit is %(limit)s.") % {
+                "size": filesizeformat(length),
+                "limit": filesizeformat(limit),
+            }
+            return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+
+class PrivateCacheMiddleware:
+    """`Cache-Control: private, no-store` on every answer to a signed-in user, by session or
+    API token (the API's token check sets `request.user` during the view, so this looks after
+    it), unless the view chose its own Cache-Control. Answers to visitors who are not signed
+    in stay cacheable; `core.http.private_response` marks a view private for them too."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            response["Cache-Control"] = PRIVATE
+        return response

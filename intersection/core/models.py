@@ -24,7 +24,7 @@ class AuditEvent(models.Model):
     after = models.JSONField(_("after"), null=True, blank=True)
     ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
     # Repeated refusals are one row per person (or address), resource and hour: how many.
-    count = models.PositiveIntegerField(_("times"), default=1)
+    count = models.PositiveIntegerField(_("occurrences"), default=1)
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -52,3 +52,19 @@ class ScheduledRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job}@{self.slot}"
+
+
+class ThrottleCounter(models.Model):
+    """How often something was done for one key (an address, an account) in its current
+    window; see core.throttle. In the database, so a limit holds across web servers."""
+
+    key = models.CharField(_("key"), max_length=200, unique=True)
+    count = models.PositiveIntegerField(_("count"), default=0)
+    resets_at = models.DateTimeField(_("resets at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("rate limit counter")
+        verbose_name_plural = _("rate limit counters")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

@@ -2,11 +2,13 @@ from django.contrib import admin
 
 from intersection.core.admin import AuditedAdminMixin
 
+from .forms import SourceForm
 from .models import Article, ArticleVersion, FetchRun, Source
 
 
 @admin.register(Source)
 class SourceAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    form = SourceForm  # checks the address with the fetcher's policy before saving
     list_display = [
         "name", "kind", "language_hint", "active", "last_success_at", "consecutive_failures",
         "last_error_kind",
@@ -15,8 +17,8 @@ class SourceAdmin(AuditedAdminMixin, admin.ModelAdmin):
     search_fields = ["name", "url"]
     readonly_fields = [
         "next_poll_at", "last_success_at", "last_error_at", "last_error_kind", "last_error",
-        "consecutive_failures", "etag", "last_modified", "body_sha256", "items_seen",
-        "duplicates_seen",
+        "consecutive_failures", "failing_since", "etag", "last_modified", "body_sha256",
+        "items_seen", "duplicates_seen",
     ]  # fmt: skip
 
 

@@ -1,10 +1,14 @@
-"""JSON API of the media watch: sources, articles, search (unlocked by agreements)."""
+"""JSON API of the media watch: sources, articles, search (unlocked by agreements).
+
+Every URL it returns is http(s) (else ""), the articles' without tracking parameters, even
+for rows stored before links were checked at ingestion."""
 
 from datetime import date, datetime
 from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext_noop
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
@@ -14,7 +18,8 @@ from intersection.network import policy
 from intersection.network.models import Resource
 
 from . import search, selectors
-from .models import Article, Source
+from .models import Article, ArticleVersion, Source
+from .pipeline.urls import web_url
 
 router = Router(tags=["media watch"], auth=TOKEN_OR_SESSION)
 
@@ -33,18 +38,29 @@ class SourceOut(Schema):
     items_seen: int
     duplicates_seen: int
 
+    @staticmethod
+    def resolve_url(obj: Source) -> str:
+        return web_url(obj.url)
+
 
 class VersionOut(Schema):
     source: str
-    url: str
+    url: str = Field(description="The outlet's address of the story: http(s), or empty.")
     title: str
     published_at: datetime | None
     similarity: float
 
+    @classmethod
+    def of(cls, version: ArticleVersion) -> "VersionOut":
+        return cls(
+            source=version.source.name, url=version.link, title=version.title,
+            published_at=version.published_at, similarity=version.similarity,
+        )  # fmt: skip
+
 
 class ArticleOut(Schema):
     id: int
-    url: str
+    url: str = Field(description="The article's address: http(s), or empty.")
     title: str
     summary: str
     language: str
@@ -55,6 +71,10 @@ class ArticleOut(Schema):
     def resolve_source(obj: Article) -> str:
         return obj.source.name
 
+    @staticmethod
+    def resolve_url(obj: Article) -> str:
+        return obj.link
+
 
 class ArticleDetailOut(ArticleOut):
     text: str
@@ -62,25 +82,28 @@ class ArticleDetailOut(ArticleOut):
 
     @staticmethod
     def resolve_versions(obj: Article) -> list[VersionOut]:
-        return [
-            VersionOut(
-                source=v.source.name, url=v.url, title=v.title, published_at=v.published_at,
-                similarity=v.similarity,
-            )
-            for v in obj.versions.all()
-        ]  # fmt: skip
+        return [VersionOut.of(version) for version in obj.versions.all()]
 
 
 class ArchiveFilters(Schema):
-    q: str = Field("", max_length=200, description='Words or an "exact phrase".')
-    language: str = Field("", max_length=8)
-    country: str = Field("", max_length=2)
-    source: int | None = None
-    since: date | None = None
-    until: date | None = None
+    q: str = Field("", max_length=200, description=gettext_noop('Words, or an "exact phrase".'))
+    language: str = Field(
+        "", max_length=8, description=gettext_noop("Language of the articles, e.g. fr.")
+    )
+    country: str = Field(
+        "", max_length=2, description=gettext_noop("Country of the outlets, e.g. BE.")
+    )
+    source: int | None = Field(None, description=gettext_noop("Id of a news source."))
+    since: date | None = Field(None, description=gettext_noop("From this day (YYYY-MM-DD)."))
+    until: date | None = Field(None, description=gettext_noop("Until this day (YYYY-MM-DD)."))
 
 
-@router.get("/sources", response=list[SourceOut], summary="News sources and their health")
+@router.get(
+    "/sources",
+    response=list[SourceOut],
+    summary=gettext_noop("News sources and their health"),
+    description=gettext_noop("Where the media watch collects news; http(s) addresses only."),
+)
 @paginate(Pagination)
 def list_sources(request: HttpRequest) -> object:
     policy.require(request, Resource.MEDIA_WATCH)
@@ -111,7 +134,12 @@ class ArchivePagination(Pagination):
         }
 
 
-@router.get("/articles", response=list[ArticleOut], summary="Archive search, newest first")
+@router.get(
+    "/articles",
+    response=list[ArticleOut],
+    summary=gettext_noop("Archive search, newest first"),
+    description=gettext_noop("One line per story, with the same filters as the archive page."),
+)
 @paginate(ArchivePagination)
 def list_articles(request: HttpRequest, filters: Query[ArchiveFilters]) -> object:
     policy.require(request, Resource.MEDIA_WATCH)
@@ -124,7 +152,12 @@ def list_articles(request: HttpRequest, filters: Query[ArchiveFilters]) -> objec
     )  # fmt: skip
 
 
-@router.get("/articles/{article_id}", response=ArticleDetailOut)
+@router.get(
+    "/articles/{article_id}",
+    response=ArticleDetailOut,
+    summary=gettext_noop("One article"),
+    description=gettext_noop("Its text and every outlet that carried it."),
+)
 def get_article(request: HttpRequest, article_id: int) -> Article:
     policy.require(request, Resource.MEDIA_WATCH)
     article = selectors.article_detail(article_id)

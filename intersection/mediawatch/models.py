@@ -8,6 +8,8 @@ from django.utils.translation import pgettext_lazy
 
 from intersection.network.models import Country, Organisation
 
+from .pipeline.urls import web_link
+
 
 class SourceKind(models.TextChoices):
     FEED = "feed", _("Feed (RSS, Atom or JSON Feed)")
@@ -62,9 +64,11 @@ class Source(models.Model):
         blank=True,
         help_text=_("For curators: why the source is paused, or anything worth knowing."),
     )
-    etag = models.CharField(max_length=300, blank=True)
-    last_modified = models.CharField(max_length=100, blank=True)
-    body_sha256 = models.CharField(max_length=64, blank=True)
+    etag = models.CharField(_("ETag (conditional requests)"), max_length=300, blank=True)
+    last_modified = models.CharField(
+        _("Last-Modified (conditional requests)"), max_length=100, blank=True
+    )
+    body_sha256 = models.CharField(_("fingerprint of the last feed"), max_length=64, blank=True)
     items_seen = models.PositiveIntegerField(_("items seen"), default=0)
     duplicates_seen = models.PositiveIntegerField(_("duplicates seen"), default=0)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -131,6 +135,11 @@ class Article(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def link(self) -> str:
+        """The article's address for links and exports: http(s) only, else ""."""
+        return web_link(self.url)
+
 
 class ArticleBand(models.Model):
     """One band of an article's text signature: equal bands find near-duplicate candidates
@@ -170,21 +179,30 @@ class ArticleVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.source}: {self.title}"
 
+    @property
+    def link(self) -> str:
+        """This outlet's address of the story for links and exports: http(s) only, else ""."""
+        return web_link(self.url)
+
 
 class FetchRun(models.Model):
     """One fetch of one source: what came back, for the sources page and troubleshooting."""
 
-    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="runs")
-    started_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=20)  # ok, not_modified, unchanged, error
-    error_kind = models.CharField(max_length=40, blank=True)
-    items = models.PositiveIntegerField(default=0)
-    new_articles = models.PositiveIntegerField(default=0)
-    duplicates = models.PositiveIntegerField(default=0)
+    source = models.ForeignKey(
+        Source, on_delete=models.CASCADE, related_name="runs", verbose_name=_("news source")
+    )
+    started_at = models.DateTimeField(_("started"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=20)  # ok, not_modified, unchanged, error
+    error_kind = models.CharField(_("error kind"), max_length=40, blank=True)
+    items = models.PositiveIntegerField(_("items"), default=0)
+    new_articles = models.PositiveIntegerField(_("new articles"), default=0)
+    duplicates = models.PositiveIntegerField(_("duplicates"), default=0)
 
     class Meta:
         ordering = ["-started_at"]
+        verbose_name = _("fetch run")
+        verbose_name_plural = _("fetch runs")
         indexes = [models.Index(fields=["source", "-started_at"])]
         constraints = [
             models.CheckConstraint(
@@ -223,3 +241,28 @@ class SavedSearch(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class HostSlot(models.Model):
+    """Politeness shared by every worker (PostgreSQL): the earliest moment of the next request
+    to a host. Each request moves it one spacing ahead in one statement (coordination.py)."""
+
+    host = models.CharField(max_length=255, primary_key=True)
+    next_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.host} {self.next_at:%H:%M:%S}"
+
+
+class RobotsTxt(models.Model):
+    """An origin's robots.txt as last read, shared by every worker (PostgreSQL) until
+    `expires_at`: its rules, or that it has none, refused us or could not be read."""
+
+    origin = models.CharField(max_length=300, primary_key=True)  # scheme://host[:port]
+    outcome = models.CharField(max_length=20)  # pipeline.robots.RobotsOutcome
+    text = models.TextField(blank=True)
+    fetched_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.origin} {self.outcome}"

@@ -1,12 +1,16 @@
 """Reads of the media watch: the archive with its filters, an article, sources."""
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
+from django.db import models
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from . import search
-from .models import Article, ArticleVersion, Source
+from .models import Article, ArticleVersion, SavedSearch, Source
 
 # The widest dates a filter keeps: a day inside Python's range, so that a bound in any time
 # zone can be written in UTC ("since 0001-01-01" in Brussels is before year 1 in UTC).
@@ -73,3 +77,71 @@ def sources() -> QuerySet[Source]:
         .annotate(items_week=Count("versions", filter=Q(versions__seen_at__gte=week)))
         .order_by("-active", "name")
     )
+
+
+NEW_LIMIT = 99  # "99+ new": counting further would cost a search for nothing
+
+
+@dataclass(frozen=True)
+class SavedSearchRow:
+    saved: SavedSearch
+    filters: list[tuple[str, str]]  # (label, value) of each filter, in words
+    new: int | None  # matches first seen since the last visit (None: never opened)
+    more: bool  # more than NEW_LIMIT
+
+
+def describe_filters(query_string: str) -> list[tuple[str, str]]:
+    """What a saved search filters, in the reader's language: [("Search", "police"), …]."""
+    from django.http import QueryDict
+    from django.utils.formats import date_format
+
+    from .forms import ArchiveFilterForm
+
+    form = ArchiveFilterForm(QueryDict(query_string))
+    if not form.is_valid():
+        return [("", str(_("Some filters are no longer valid.")))]
+    described = []
+    for name, field in form.fields.items():
+        value = form.cleaned_data.get(name)
+        if not value:
+            continue
+        if isinstance(value, date):
+            shown = date_format(value, "DATE_FORMAT")
+        elif hasattr(field, "choices") and not isinstance(value, models.Model):
+            shown = str(dict(field.choices).get(value, value))
+        else:
+            shown = str(value)
+        described.append((str(field.label), shown))
+    return described
+
+
+def _new_since(saved: SavedSearch) -> tuple[int | None, bool]:
+    from django.http import QueryDict
+
+    from .forms import ArchiveFilterForm
+
+    if saved.last_viewed_at is None:
+        return None, False
+    form = ArchiveFilterForm(QueryDict(saved.query_string))
+    if not form.is_valid():
+        return None, False
+    filters = form.cleaned_data
+    matches = archive(
+        query=filters.get("q", ""),
+        language=filters.get("language", ""),
+        country=filters.get("country", ""),
+        source=filters.get("source"),
+        since=filters.get("since"),
+        until=filters.get("until"),
+    ).filter(first_seen_at__gt=saved.last_viewed_at)
+    found = search.capped_count(matches, NEW_LIMIT)
+    return min(found, NEW_LIMIT), found > NEW_LIMIT
+
+
+def saved_searches(user: Any) -> list[SavedSearchRow]:
+    """The user's saved searches, each with its filters in words and what is new."""
+    rows = []
+    for saved in SavedSearch.objects.filter(user_id=getattr(user, "pk", None) or 0):
+        new, more = _new_since(saved)
+        rows.append(SavedSearchRow(saved, describe_filters(saved.query_string), new, more))
+    return rows

@@ -24,6 +24,7 @@ from django.db import IntegrityError
 from django.db.models import Q
 from django.utils import timezone
 
+from . import coordination
 from .models import (
     ArticleVersion,
     FetchRun,
@@ -32,14 +33,15 @@ from .models import (
     Source,
     SourceKind,
 )
-from .pipeline import dedup
+from .pipeline import dedup, residue
 from .pipeline.extract import ExtractedPage, Extractor
-from .pipeline.feeds import FeedError, FeedItem, ParsedFeed, parse_feed
+from .pipeline.feeds import UNSAFE_LINK, FeedError, FeedItem, ParsedFeed, parse_feed
 from .pipeline.fetch import Fetcher, FetchError, FetchErrorKind, FetchLimits, Validators
 from .pipeline.language import detect_language
 from .pipeline.listings import article_links, parse_news_sitemap
+from .pipeline.netguard import AddressPolicy
 from .pipeline.robots import RobotsRules
-from .pipeline.urls import canonical_url, comparable_url
+from .pipeline.urls import canonical_url, comparable_url, web_link, web_url
 from .storage import BATCH, Candidate, store_items
 
 logger = logging.getLogger(__name__)
@@ -143,13 +145,14 @@ def _start(item: FeedItem, fetcher: Fetcher, report: PollReport, robots: RobotsR
     """Fetch the page of an item whose feed only summarises, and hand it to the extractor."""
     if len(dedup.features(item.content or item.summary).normalised) >= SHORT_TEXT:
         return _Pending(item)
-    if not item.url:
+    url = web_url(item.url)  # the pipeline keeps only http(s) links: checked again here
+    if not url:
         return _Pending(item)
-    if not robots.allows(item.url):
+    if not robots.allows(url):
         report.count_error("page_disallowed_by_robots")  # the feed's summary stays
         return _Pending(item)
     try:
-        fetched = fetcher.fetch(item.url, accept="text/html,application/xhtml+xml")
+        fetched = fetcher.fetch(url, accept="text/html,application/xhtml+xml")
     except FetchError as error:
         report.count_error(f"page_{error.kind}")
         return _Pending(item)
@@ -171,28 +174,53 @@ def _extracted(pending: _Pending, report: PollReport) -> ExtractedPage | None:
     return None
 
 
-def _candidate(source: Source, pending: _Pending, report: PollReport) -> Candidate:
+def _record_unsafe_links(source: Source, report: PollReport, links: list[str]) -> None:
+    """Links that were not http(s) (`javascript:`, `data:`), dropped by the pipeline: counted
+    in the poll's report (the fetch command prints it) and logged for the operator."""
+    for link in links:
+        report.count_error("unsafe_link")
+        logger.warning("source %s (%s): unsafe link dropped: %s", source.pk, source.name, link)
+
+
+def _feed_warnings(source: Source, feed: ParsedFeed, report: PollReport) -> None:
+    """What the parser repaired or dropped: logged; dropped unsafe links also counted."""
+    unsafe = [w for w in feed.warnings if w.startswith(UNSAFE_LINK)]
+    _record_unsafe_links(source, report, [w.split(": ", 1)[-1] for w in unsafe])
+    for warning in feed.warnings:
+        if not warning.startswith(UNSAFE_LINK):
+            logger.info("source %s (%s): %s", source.pk, source.name, warning)
+
+
+def _candidate(
+    source: Source, pending: _Pending, report: PollReport, feed_title: str = ""
+) -> Candidate:
     item = pending.item
     page = _extracted(pending, report)
+    if page is not None and page.unsafe_links:
+        _record_unsafe_links(source, report, list(page.unsafe_links))
+    # The outlet's residue goes before anything reads the title or the text.
+    written = item.title or (page.title if page else "")
+    title = residue.clean_title(written, residue.outlet_names(source.name, feed_title))
     text = page.text if page is not None else item.content or item.summary
-    dedup_text = text or item.title
+    text = residue.clean_text(text, (written, title, page.title if page else ""))
+    dedup_text = text or title
     language = detect_language(
         dedup_text,
         (page.declared_language if page else "") or item.language or source.language_hint,
     )
-    url = (page.canonical_url if page and page.canonical_url else "") or item.url
+    url = web_link((page.canonical_url if page else "") or item.url)
     return Candidate(
         guid=item.guid,
-        url=item.url or url,
+        url=web_link(item.url) or url,
         canonical=comparable_url(canonical_url(url)) if url else f"guid:{source.pk}:{item.guid}",
-        title=item.title or (page.title if page else ""),
+        title=title,
         text=dedup_text,
         summary=item.summary[:2000],
         published=item.published or (page.published if page else None),
         language=language.code,
         language_confidence=language.confidence,
         author=page.author if page else "",
-        image_url=page.image_url if page else "",
+        image_url=web_url(page.image_url) if page else "",
         flags=item.flags,
     )
 
@@ -250,7 +278,8 @@ def poll_source(
         report.count_error("not_a_feed")
         FetchRun.objects.filter(pk=run.pk).update(finished_at=now, error_kind="not_a_feed")
         return report
-    robots = RobotsRules(fetcher, settings.MEDIAWATCH_USER_AGENT)
+    _feed_warnings(source, feed, report)
+    robots = RobotsRules(fetcher, settings.MEDIAWATCH_USER_AGENT, coordination.robots_store())
     known = set(
         ArticleVersion.objects.filter(
             source=source, guid__in=[i.guid for i in feed.items]
@@ -290,7 +319,7 @@ def poll_source(
             if len(batch) >= STORE_WHILE_WAITING and ahead[0].waiting:
                 store_batch()
             in_flight -= ahead[0].size
-            batch.append(_candidate(source, ahead.popleft(), report))
+            batch.append(_candidate(source, ahead.popleft(), report, feed.title))
             if len(batch) >= BATCH or time.monotonic() - started >= BATCH_SECONDS:
                 store_batch()
     if batch:
@@ -308,13 +337,23 @@ def poll_source(
     return report
 
 
-def fetcher_for_settings() -> Fetcher:
-    from .pipeline.netguard import AddressPolicy
+def address_policy() -> AddressPolicy:
+    """The fetcher's address policy from the settings: public addresses on the allowed ports,
+    plus the allowed addresses on any port. The source form checks addresses with it."""
+    return AddressPolicy(
+        frozenset(settings.MEDIAWATCH_ALLOWED_ADDRESSES),
+        frozenset(settings.MEDIAWATCH_ALLOWED_PORTS),
+    )
 
+
+def fetcher_for_settings() -> Fetcher:
+    """The polling client: the address and port policy of the settings (the one the source
+    form checks with), its host spacing shared by every worker on PostgreSQL."""
     return Fetcher(
         user_agent=settings.MEDIAWATCH_USER_AGENT,
-        policy=AddressPolicy(frozenset(settings.MEDIAWATCH_ALLOWED_ADDRESSES)),
+        policy=address_policy(),
         limits=FetchLimits(host_spacing=settings.MEDIAWATCH_HOST_SPACING_SECONDS),
+        spacing=coordination.host_spacing(),
     )
 
 
@@ -362,3 +401,21 @@ def poll_sources(source_ids: list[int]) -> list[PollReport]:
 
 def saved_search_create(*, user: Any, name: str, query_string: str) -> SavedSearch:
     return SavedSearch.objects.create(user=user, name=name, query_string=query_string)
+
+
+def saved_search_viewed(*, saved: SavedSearch) -> None:
+    """Its owner opened it: what is new is counted from now."""
+    saved.last_viewed_at = timezone.now()
+    saved.save(update_fields=["last_viewed_at"])
+
+
+def saved_search_rotate_key(*, saved: SavedSearch, request: Any = None) -> SavedSearch:
+    """A new private feed address; the old one answers 404 from now on (audited)."""
+    from intersection.core import audit
+
+    from .models import new_feed_key
+
+    saved.feed_key = new_feed_key()
+    saved.save(update_fields=["feed_key"])
+    audit.record(action="savedsearch.rotate_key", obj=saved, request=request)
+    return saved

@@ -5,13 +5,14 @@ from typing import Any
 from django.tasks import task
 from django.utils import timezone
 
-from . import services
+from . import coordination, services
 
 
 @task()
 def poll_due_sources() -> dict[str, Any]:
     """Scheduled every minute: claim the due sources and hand them to the workers, one task
-    per host (services.claim_due_sources)."""
+    per host (services.claim_due_sources). Also forgets stale shared politeness rows."""
+    coordination.forget_stale()
     groups = services.claim_due_sources(now=timezone.now())
     for source_ids in groups:
         poll_sources.enqueue(source_ids)

@@ -18,15 +18,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from intersection.core import audit
+from intersection.core.http import private_response
 from intersection.network import policy
 from intersection.network.models import Resource
 from intersection.network.policy import requires
 
-from . import search, selectors, services
+from . import labels, search, selectors, services
 from .forms import ArchiveFilterForm
 from .models import Article, SavedSearch
 
 PAGE_SIZE = 20
+MORE_FILTERS = ("language", "country", "source", "since", "until")
 
 
 class ArchivePaginator(Paginator):
@@ -60,10 +62,13 @@ class ArchivePaginator(Paginator):
         return Page(rows[bottom:top], number, self)
 
 
-def _archive(params: QueryDict) -> tuple[ArchiveFilterForm, QuerySet[Article], str]:
-    """The archive filtered by these query parameters (invalid filters are ignored)."""
+def _archive(params: QueryDict) -> tuple[ArchiveFilterForm, QuerySet[Article] | None, str]:
+    """The archive filtered by these query parameters; None when a filter is invalid (the
+    page then shows the error with the form, and no list that would ignore the filter)."""
     form = ArchiveFilterForm(params or None)
-    filters = form.cleaned_data if form.is_valid() else {}
+    if form.is_bound and not form.is_valid():
+        return form, None, ""
+    filters = form.cleaned_data if form.is_bound else {}
     articles = selectors.archive(
         query=filters.get("q", ""),
         language=filters.get("language", ""),
@@ -76,34 +81,45 @@ def _archive(params: QueryDict) -> tuple[ArchiveFilterForm, QuerySet[Article], s
     return form, articles, filters.get("q", "")
 
 
+def archive_query(params: QueryDict) -> str:
+    """The archive's own parameters (filters and page) out of a query string, re-encoded:
+    what an article's page keeps to lead back to the same results."""
+    kept = QueryDict(mutable=True)
+    for name in (*ArchiveFilterForm.base_fields, "page"):
+        value = params.get(name, "")[:200]
+        if value:
+            kept[name] = value
+    return kept.urlencode()
+
+
 @requires(Resource.MEDIA_WATCH)
 def index(request: HttpRequest) -> HttpResponse:
     """The archive: search with filters, newest first, one line per story."""
     form, articles, query = _archive(request.GET)
-    page = ArchivePaginator(articles, PAGE_SIZE).get_page(request.GET.get("page"))
-    outlets = selectors.outlet_counts(list(page))
-    rows = [
-        (
-            article,
-            search.snippet(article.text or article.summary, query),
-            outlets.get(article.pk, 1),
-        )
-        for article in page
-    ]
     filters = request.GET.copy()
     filters.pop("page", None)
+    context: dict[str, Any] = {
+        "form": form,
+        "query": query,
+        "filters": filters.urlencode(),
+        "more_filters_open": any(request.GET.get(name) for name in MORE_FILTERS),
+        "saved": selectors.saved_searches(request.user),
+    }
+    if articles is not None:
+        page = ArchivePaginator(articles, PAGE_SIZE).get_page(request.GET.get("page"))
+        outlets = selectors.outlet_counts(list(page))
+        context["page"] = page
+        context["here"] = archive_query(request.GET)
+        context["rows"] = [
+            (
+                article,
+                search.snippet(article.text or article.summary, query),
+                outlets.get(article.pk, 1),
+            )
+            for article in page
+        ]
     return render(
-        request,
-        "mediawatch/index.html",
-        {
-            "form": form,
-            "page": page,
-            "rows": rows,
-            "query": query,
-            "filters": filters.urlencode(),
-            "saved": SavedSearch.objects.filter(user_id=request.user.pk or 0),
-        },
-        status=400 if form.errors else 200,
+        request, "mediawatch/index.html", context, status=200 if articles is not None else 400
     )
 
 
@@ -120,15 +136,48 @@ def save_search(request: HttpRequest) -> HttpResponse:
     return redirect(f"{reverse('mediawatch:index')}?{query_string}")
 
 
+def _own_saved_search(request: HttpRequest, pk: int) -> SavedSearch:
+    return get_object_or_404(SavedSearch, pk=pk, user_id=request.user.pk)
+
+
 @requires(Resource.MEDIA_WATCH)
-@require_POST
+def open_saved_search(request: HttpRequest, pk: int) -> HttpResponse:
+    """Open a saved search from the list: its "new since your last visit" starts again."""
+    saved = _own_saved_search(request, pk)
+    services.saved_search_viewed(saved=saved)
+    return redirect(f"{reverse('mediawatch:index')}?{saved.query_string}")
+
+
+@requires(Resource.MEDIA_WATCH)
 def delete_saved_search(request: HttpRequest, pk: int) -> HttpResponse:
-    saved = get_object_or_404(SavedSearch, pk=pk, user_id=request.user.pk)
+    """Asks first (GET shows what will be deleted); POST deletes."""
+    saved = _own_saved_search(request, pk)
+    if request.method != "POST":
+        return render(
+            request,
+            "mediawatch/saved_search_delete.html",
+            {"saved": saved, "filters": selectors.describe_filters(saved.query_string)},
+        )
     saved.delete()
     messages.success(request, _("The saved search “%(name)s” is deleted.") % {"name": saved.name})
     return redirect("mediawatch:index")
 
 
+@requires(Resource.MEDIA_WATCH)
+@require_POST
+def rotate_feed_key(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new private address for the saved search's feed; the old one stops working."""
+    saved = _own_saved_search(request, pk)
+    services.saved_search_rotate_key(saved=saved, request=request)
+    messages.success(
+        request,
+        _("The feed of “%(name)s” has a new address: update it in your feed reader.")
+        % {"name": saved.name},
+    )
+    return redirect(f"{reverse('mediawatch:index')}#saved-searches")
+
+
+@private_response
 def saved_search_feed(request: HttpRequest, key: str) -> HttpResponse:
     """Atom feed of a saved search, at a private address for feed readers. The owner's
     access is checked on every request: when their agreement ends, so does the feed."""
@@ -142,7 +191,8 @@ def saved_search_feed(request: HttpRequest, key: str) -> HttpResponse:
         description=saved.name,
         language=get_language() or "fr",
     )
-    for article in search.first_rows(search.counted(articles)[0], 50)[:50]:
+    found = [] if articles is None else search.first_rows(search.counted(articles)[0], 50)[:50]
+    for article in found:
         feed.add_item(
             title=article.title,
             link=request.build_absolute_uri(reverse("mediawatch:article", args=[article.pk])),
@@ -160,11 +210,18 @@ EXPORT_FIELDS = ["id", "title", "url", "language", "published_at", "source", "ou
 
 
 @requires(Resource.MEDIA_WATCH)
+@private_response
 def export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The current search as CSV or JSON (at most EXPORT_LIMIT articles), audited."""
     if fmt not in ("csv", "json"):
         raise Http404
     _form, articles, _query = _archive(request.GET)
+    if articles is None:
+        return HttpResponse(
+            _("A filter is not valid: correct it on the archive page, then export."),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
     counted, _found = search.counted(articles, EXPORT_LIMIT)
     chosen = list(search.first_rows(counted, EXPORT_LIMIT)[:EXPORT_LIMIT])
     outlets = selectors.outlet_counts(chosen)
@@ -172,7 +229,7 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
         {
             "id": a.pk,
             "title": a.title,
-            "url": a.url,
+            "url": a.link,
             "language": a.language,
             "published_at": a.published_at.isoformat() if a.published_at else "",
             "source": a.source.name,
@@ -212,12 +269,21 @@ def article(request: HttpRequest, pk: int) -> HttpResponse:
     found = selectors.article_detail(pk)
     if found is None:
         raise Http404
-    return render(request, "mediawatch/article.html", {"article": found})
+    versions = [
+        (version, labels.match_reason(version.match_reason)) for version in found.versions.all()
+    ]
+    back = archive_query(request.GET)
+    return render(
+        request,
+        "mediawatch/article.html",
+        {"article": found, "versions": versions, "back": back},
+    )
 
 
 @requires(Resource.MEDIA_WATCH)
 def sources(request: HttpRequest) -> HttpResponse:
-    return render(request, "mediawatch/sources.html", {"sources": selectors.sources()})
+    rows = [(source, labels.health(source)) for source in selectors.sources()]
+    return render(request, "mediawatch/sources.html", {"rows": rows})
 
 
 DEMO_SOURCES = Path(__file__).resolve().parent / "demo_sources"

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import get_language, gettext_noop
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
@@ -22,6 +23,10 @@ from .policy import Capability
 from .status import AgreementStatus
 
 router = Router(tags=["network"])
+ORGANISATION_PARAMETER = Query(
+    None, description=gettext_noop("Slug of an organisation: its current members only.")
+)
+STATUS_PARAMETER = Query(None, description=gettext_noop("Only agreements in this status."))
 
 
 class OrganisationOut(Schema):
@@ -137,11 +142,13 @@ def _agreement_out(agreement: Agreement, day: date) -> AgreementOut:
 
 
 class DirectoryFilters(Schema):
-    q: str = Field("", max_length=100, description="Text in a name or region.")
-    kind: OrganisationKind | None = None
-    country: Country | None = None
-    parent: str | None = Field(None, max_length=80, description="Slug of the parent network.")
-    language: str = Field("", max_length=8, description="Working language, e.g. nl.")
+    q: str = Field("", max_length=100, description=gettext_noop("Text in a name or region."))
+    kind: OrganisationKind | None = Field(None, description=gettext_noop("Kind of organisation."))
+    country: Country | None = Field(None, description=gettext_noop("Country code, e.g. BE or CA."))
+    parent: str | None = Field(
+        None, max_length=80, description=gettext_noop("Slug of the parent network.")
+    )
+    language: str = Field("", max_length=8, description=gettext_noop("Working language, e.g. nl."))
 
 
 class OrganisationPage(Schema):
@@ -153,14 +160,15 @@ class OrganisationPage(Schema):
     "/organisations",
     response={200: OrganisationPage, 404: ErrorOut},
     auth=TOKEN_SESSION_OR_ANONYMOUS,
-    summary="Directory of organisations",
+    summary=gettext_noop("Directory of organisations"),
+    description=gettext_noop("Public: every organisation of the network, with filters, in pages."),
 )
 def list_organisations(
     request: HttpRequest,
     filters: Query[DirectoryFilters],
     page: Query[Pagination.Input],
 ) -> HttpResponse:
-    """Public and the same for everyone: the JSON page is cached briefly, like the directory."""
+    # Public and the same for everyone: the JSON page is cached briefly, like the directory.
     policy.require(request, Capability.VIEW_DIRECTORY)
     day = policy.today()
     key = public_results_key("api-organisations", request, day)
@@ -174,6 +182,7 @@ def list_organisations(
             country=filters.country or "",
             parent=parent,
             language=filters.language,
+            reader_language=get_language() or "fr",
         )
         items = organisations[page.offset : page.offset + page.limit]
         body = json.dumps(
@@ -191,6 +200,10 @@ def list_organisations(
     "/organisations/{slug}",
     response={200: OrganisationOut, 404: ErrorOut},
     auth=TOKEN_SESSION_OR_ANONYMOUS,
+    summary=gettext_noop("One organisation"),
+    description=gettext_noop(
+        "Public: an organisation by its slug, with its names in every language."
+    ),
 )
 def get_organisation(request: HttpRequest, slug: str) -> Organisation:
     policy.require(request, Capability.VIEW_DIRECTORY)
@@ -201,10 +214,14 @@ def get_organisation(request: HttpRequest, slug: str) -> Organisation:
     "/people",
     response={200: list[PersonOut], 403: ErrorOut, 404: ErrorOut},
     auth=TOKEN_OR_SESSION,
-    summary="People and their current memberships (signed-in members only)",
+    summary=gettext_noop("People and their current memberships"),
+    description=gettext_noop("Signed-in members only; email addresses for network staff only."),
 )
 @paginate(Pagination)
-def list_people(request: HttpRequest, organisation: str | None = None) -> object:
+def list_people(
+    request: HttpRequest,
+    organisation: str | None = ORGANISATION_PARAMETER,
+) -> object:
     policy.require(request, Capability.VIEW_PEOPLE)
     people = Person.objects.only("first_name", "last_name", "email").order_by(
         "last_name", "first_name", "pk"
@@ -222,10 +239,14 @@ def list_people(request: HttpRequest, organisation: str | None = None) -> object
     "/agreements",
     response={200: list[AgreementOut], 403: ErrorOut},
     auth=TOKEN_OR_SESSION,
-    summary="Partnership agreements with their derived status",
+    summary=gettext_noop("Partnership agreements with their derived status"),
+    description=gettext_noop("Signed-in members only; drafts for network staff only."),
 )
 @paginate(Pagination)
-def list_agreements(request: HttpRequest, status: AgreementStatus | None = None) -> object:
+def list_agreements(
+    request: HttpRequest,
+    status: AgreementStatus | None = STATUS_PARAMETER,
+) -> object:
     policy.require(request, Capability.VIEW_AGREEMENTS)
     day = policy.today()
     rows = selectors.agreements_with_status(
@@ -240,6 +261,8 @@ def list_agreements(request: HttpRequest, status: AgreementStatus | None = None)
     "/agreements/{agreement_id}",
     response={200: AgreementOut, 403: ErrorOut, 404: ErrorOut},
     auth=TOKEN_OR_SESSION,
+    summary=gettext_noop("One partnership agreement"),
+    description=gettext_noop("Its status, current end, parties and the resources it unlocks."),
 )
 def get_agreement(request: HttpRequest, agreement_id: int) -> AgreementOut:
     policy.require(request, Capability.VIEW_AGREEMENTS)

@@ -4,12 +4,20 @@ from django.conf import settings
 from django.core.validators import FileExtensionValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from intersection.core.i18n import Translated
 
 from .status import AgreementDates, AgreementStatus, agreement_status, is_in_force, term_end
-from .validators import validate_pdf
+from .validators import (
+    AGREEMENT_PDF_MAX_BYTES,
+    LOGO_MAX_BYTES,
+    MB,
+    MaxFileSizeValidator,
+    validate_logo,
+    validate_pdf,
+)
 
 
 class Resource(models.TextChoices):
@@ -66,7 +74,15 @@ class Organisation(models.Model):
         _("logo"),
         upload_to=logo_path,
         blank=True,
-        validators=[FileExtensionValidator(["png", "jpg", "jpeg", "webp"])],
+        help_text=format_lazy(
+            _("A PNG, JPEG or WebP image of at most {limit} MB; it is stored re-encoded."),
+            limit=LOGO_MAX_BYTES // MB,
+        ),
+        validators=[
+            MaxFileSizeValidator(LOGO_MAX_BYTES),
+            FileExtensionValidator(["png", "jpg", "jpeg", "webp"]),
+            validate_logo,
+        ],
     )
     active_from = models.DateField(_("active from"), null=True, blank=True)
     active_until = models.DateField(_("active until"), null=True, blank=True)
@@ -288,7 +304,14 @@ class Agreement(models.Model):
         _("signed copy (PDF)"),
         upload_to="agreements/",
         blank=True,
-        validators=[FileExtensionValidator(["pdf"]), validate_pdf],
+        help_text=format_lazy(
+            _("A PDF document of at most {limit} MB."), limit=AGREEMENT_PDF_MAX_BYTES // MB
+        ),
+        validators=[
+            MaxFileSizeValidator(AGREEMENT_PDF_MAX_BYTES),
+            FileExtensionValidator(["pdf"]),
+            validate_pdf,
+        ],
     )
     notes = models.TextField(_("notes"), blank=True)
 

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from intersection.accounts.models import Role
 from intersection.core import audit
@@ -39,6 +40,7 @@ class Capability(StrEnum):
     VIEW_BOARD = "board.view"
     VIEW_REGISTER = "register.view"
     VIEW_AUDIT = "audit.view"
+    VIEW_STYLEGUIDE = "styleguide.view"
     REVIEW = "practices.review"
 
 
@@ -79,17 +81,16 @@ def organisation_ids(user: Any, on: date | None = None) -> set[int]:
     return set(cache[day])
 
 
-def unlocked_resources(user: Any, on: date | None = None) -> set[Resource]:
-    """Resources this user may use on that day: by role, or through an agreement in force."""
-    role = _role(user)
-    if role is None:
-        return set()
-    if role in STAFF_ROLES:
-        return set(Resource)
+def granting_agreements(user: Any, on: date | None = None) -> dict[Resource, list[Agreement]]:
+    """For each resource unlocked to this user through agreements on that day, the
+    agreements in force that unlock it (staff and administrators have every resource by
+    role: none is listed for them)."""
+    if _role(user) is None:
+        return {}
     day = on or today()
-    cache = user.__dict__.setdefault("_policy_resources", {})
+    cache = user.__dict__.setdefault("_policy_grants", {})
     if day in cache:
-        return set(cache[day])
+        return {resource: list(found) for resource, found in cache[day].items()}
     orgs = organisation_ids(user, day)
     grants = (
         ResourceGrant.objects.filter(beneficiaries__in=orgs)
@@ -97,16 +98,29 @@ def unlocked_resources(user: Any, on: date | None = None) -> set[Resource]:
         .select_related("agreement")
         .prefetch_related("beneficiaries", "agreement__party_links")
         .distinct()
+        .order_by("agreement__reference", "pk")
     )
-    unlocked = set()
+    granted: dict[Resource, list[Agreement]] = {}
     for grant in grants:
         parties = {link.organisation_id for link in grant.agreement.party_links.all()}
         beneficiaries = {org.pk for org in grant.beneficiaries.all()}
         # Only the people of a beneficiary that is itself a party, under an agreement in force.
         if orgs & beneficiaries & parties and grant.agreement.is_in_force_on(day):
-            unlocked.add(Resource(grant.resource))
-    cache[day] = unlocked
-    return set(unlocked)
+            found = granted.setdefault(Resource(grant.resource), [])
+            if grant.agreement not in found:
+                found.append(grant.agreement)
+    cache[day] = granted
+    return {resource: list(found) for resource, found in granted.items()}
+
+
+def unlocked_resources(user: Any, on: date | None = None) -> set[Resource]:
+    """Resources this user may use on that day: by role, or through an agreement in force."""
+    role = _role(user)
+    if role is None:
+        return set()
+    if role in STAFF_ROLES:
+        return set(Resource)
+    return set(granting_agreements(user, on))
 
 
 def _current_board_member(user: Any, network_id: int | None, day: date) -> bool:
@@ -148,6 +162,31 @@ def allows(user: Any, permission: Permission, obj: Any = None, on: date | None =
     return False
 
 
+def refusal_reason(permission: Permission) -> str:
+    """Why this permission is refused, in words a member understands (the 403 page, the API)."""
+    if isinstance(permission, Resource):
+        return _(
+            "Your organisation has no partnership agreement in force that unlocks “%(resource)s”."
+        ) % {"resource": permission.label}
+    reasons = {
+        Capability.VIEW_AUDIT: _("The audit log is open to platform administrators only."),
+        Capability.VIEW_STYLEGUIDE: _(
+            "The style guide is open to network staff and platform administrators only."
+        ),
+        Capability.VIEW_REGISTER: _(
+            "The member register of a network is open to its current board members and to "
+            "network staff."
+        ),
+        Capability.DOWNLOAD_AGREEMENT: _(
+            "The signed copy of an agreement is open to the people of its parties and to "
+            "network staff."
+        ),
+        Capability.VIEW_CONTACT_DETAILS: _("Contact details are open to network staff only."),
+        Capability.REVIEW: _("Reviewing practices is open to reviewers and network staff."),
+    }
+    return str(reasons.get(permission, _("Your account does not give access to this page.")))
+
+
 def _deny(request: HttpRequest, permission: Permission, obj: Any, hide: bool) -> None:
     user = request.user
     logger.info(
@@ -156,15 +195,13 @@ def _deny(request: HttpRequest, permission: Permission, obj: Any, hide: bool) ->
         permission,
         request.path,
     )
-    audit.record(
-        action="access.denied",
-        request=request,
-        obj=obj if hasattr(obj, "_meta") else None,
-        object_repr=f"{permission} {request.path}",
+    audit.record_refusal(
+        request=request, permission=str(permission), obj=obj if hasattr(obj, "_meta") else None
     )
     if hide:
         raise Http404
-    raise PermissionDenied(str(permission))
+    request.denied_permission = permission  # type: ignore[attr-defined]
+    raise PermissionDenied(refusal_reason(permission))
 
 
 def require(
@@ -187,7 +224,6 @@ def requires(
                 return view(request, *args, **kwargs)
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            request.denied_permission = permission  # type: ignore[attr-defined]
             _deny(request, permission, None, hide=False)
             raise AssertionError("unreachable")
 

@@ -5,6 +5,8 @@ from datetime import date
 
 from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
 
+from intersection.core.collation import collated, displayed
+
 from .models import (
     Agreement,
     AgreementParty,
@@ -33,7 +35,10 @@ def organisation_directory(
     country: str = "",
     parent: Organisation | None = None,
     language: str = "",
+    reader_language: str = "fr",
 ) -> QuerySet[Organisation]:
+    """Organisations matching the filters, sorted by the name the reader sees (their
+    language, else the fallback) with their language's collation."""
     organisations = Organisation.objects.select_related("parent")
     if query:
         organisations = organisations.filter(
@@ -51,7 +56,14 @@ def organisation_directory(
         organisations = organisations.filter(parent=parent)
     if language:
         organisations = organisations.filter(languages__icontains=language)
-    return organisations.order_by("name_fr", "slug")
+    return by_displayed_name(organisations, reader_language)
+
+
+def by_displayed_name(
+    organisations: QuerySet[Organisation], reader_language: str
+) -> QuerySet[Organisation]:
+    name = collated(displayed("name", reader_language), reader_language)
+    return organisations.order_by(name, "slug")
 
 
 def current_member_counts(organisations: Iterable[Organisation], day: date) -> dict[int, int]:
@@ -66,8 +78,10 @@ def current_member_counts(organisations: Iterable[Organisation], day: date) -> d
     return dict(rows)
 
 
-def parent_networks() -> QuerySet[Organisation]:
-    return Organisation.objects.filter(children__isnull=False).distinct().order_by("name_fr")
+def parent_networks(reader_language: str = "fr") -> QuerySet[Organisation]:
+    parents = Organisation.objects.filter(parent__isnull=False).values("parent")
+    networks = Organisation.objects.filter(pk__in=parents)
+    return by_displayed_name(networks, reader_language)
 
 
 def organisation_members(organisation: Organisation, day: date) -> QuerySet[Membership]:

@@ -7,13 +7,14 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, Stream
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 from intersection.core import audit
 from intersection.core.caching import public_results_key
 
 from . import policy, selectors
 from .exports import register_csv_rows
-from .forms import STATUS_LABELS, AgreementFilterForm, DirectoryFilterForm
+from .forms import AgreementFilterForm, DirectoryFilterForm
 from .models import Agreement, Organisation
 from .policy import Capability
 
@@ -25,7 +26,10 @@ def _directory_results(request: HttpRequest) -> tuple[str, bool]:
     """The filters, table and pagination of the directory as HTML, and whether input was valid."""
     day = policy.today()
     form = DirectoryFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
+    if form.is_bound and not form.is_valid():  # the error with the form, no misleading list
+        html = render_to_string("network/directory_results.html", {"form": form}, request)
+        return html, False
+    filters = form.cleaned_data if form.is_bound else {}
     organisations = selectors.organisation_directory(
         day=day,
         query=filters.get("q", ""),
@@ -33,14 +37,17 @@ def _directory_results(request: HttpRequest) -> tuple[str, bool]:
         country=filters.get("country", ""),
         parent=filters.get("parent"),
         language=filters.get("language", ""),
+        reader_language=get_language() or "fr",
     )
     page = Paginator(organisations, PAGE_SIZE).get_page(request.GET.get("page"))
     counts = selectors.current_member_counts(page.object_list, day)
     rows = [(organisation, counts.get(organisation.pk, 0)) for organisation in page]
     html = render_to_string(
-        "network/directory_results.html", {"form": form, "page": page, "rows": rows}, request
+        "network/directory_results.html",
+        {"form": form, "page": page, "rows": rows, "filtered": any(filters.values())},
+        request,
     )
-    return html, not form.errors
+    return html, True
 
 
 def directory(request: HttpRequest) -> HttpResponse:
@@ -69,7 +76,9 @@ def organisation_detail(request: HttpRequest, slug: str) -> HttpResponse:
     user = request.user
     context = {
         "organisation": organisation,
-        "children": organisation.children.order_by("name_fr"),
+        "children": selectors.by_displayed_name(
+            organisation.children.all(), get_language() or "fr"
+        ),
         "members": selectors.organisation_members(organisation, day)
         if policy.allows(user, Capability.VIEW_PEOPLE)
         else None,
@@ -86,7 +95,6 @@ def organisation_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "mandates": selectors.mandates(day=day, organisation=organisation)
         if policy.allows(user, Capability.VIEW_BOARD)
         else None,
-        "status_labels": STATUS_LABELS,
     }
     return render(request, "network/organisation_detail.html", context)
 
@@ -94,27 +102,39 @@ def organisation_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @policy.requires(Capability.VIEW_AGREEMENTS)
 def agreement_list(request: HttpRequest) -> HttpResponse:
     form = AgreementFilterForm(request.GET or None)
-    status = form.cleaned_data["status"] if form.is_valid() else ""
-    rows = selectors.agreements_with_status(
-        day=policy.today(),
-        status=status,
-        include_drafts=policy.allows(request.user, Capability.VIEW_DRAFT_AGREEMENTS),
+    valid = form.is_valid() or not form.is_bound
+    rows = (
+        selectors.agreements_with_status(
+            day=policy.today(),
+            status=form.cleaned_data["status"] if form.is_bound else "",
+            include_drafts=policy.allows(request.user, Capability.VIEW_DRAFT_AGREEMENTS),
+        )
+        if valid
+        else None
     )
     return render(
         request,
         "network/agreement_list.html",
-        {"form": form, "rows": rows, "status_labels": STATUS_LABELS},
-        status=400 if form.errors else 200,
+        {"form": form, "rows": rows},
+        status=200 if valid else 400,
     )
+
+
+def _visible_agreement(request: HttpRequest, pk: int) -> Agreement:
+    """The agreement, if this person may see it; else 404, the same answer as for an id that
+    does not exist: a draft's existence is shown to staff only. Its page and its signed copy
+    both ask here, so they follow one rule."""
+    agreement = selectors.agreement_detail(pk)
+    if agreement is None:
+        raise Http404
+    if agreement.signed_on is None:
+        policy.require(request, Capability.VIEW_DRAFT_AGREEMENTS, agreement, hide=True)
+    return agreement
 
 
 @policy.requires(Capability.VIEW_AGREEMENTS)
 def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    agreement = selectors.agreement_detail(pk)
-    if agreement is None:
-        raise Http404
-    if agreement.signed_on is None:  # a draft: its existence is not shown to members
-        policy.require(request, Capability.VIEW_DRAFT_AGREEMENTS, agreement, hide=True)
+    agreement = _visible_agreement(request, pk)
     day = policy.today()
     return render(
         request,
@@ -123,7 +143,6 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "agreement": agreement,
             "status": agreement.status_on(day),
             "end": agreement.end_as_of(day),
-            "status_labels": STATUS_LABELS,
             "may_download": policy.allows(request.user, Capability.DOWNLOAD_AGREEMENT, agreement),
         },
     )
@@ -131,7 +150,7 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @policy.requires(Capability.VIEW_AGREEMENTS)
 def agreement_pdf(request: HttpRequest, pk: int) -> FileResponse:
-    agreement = get_object_or_404(Agreement, pk=pk)
+    agreement = _visible_agreement(request, pk)
     policy.require(request, Capability.DOWNLOAD_AGREEMENT, agreement)
     if not agreement.signed_pdf:
         raise Http404

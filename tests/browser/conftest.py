@@ -193,9 +193,20 @@ def html_lang(page: Page) -> str:
     return page.get_attribute("html", "lang") or ""
 
 
+def open_menu_if_collapsed(page: Page) -> None:
+    """On a narrow screen the header's links are behind the "Menu" button: open it."""
+    toggle = page.locator("button.nav-toggle")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+
+
 def switch_language(page: Page, code: str) -> None:
-    """Pick a language in the header's switcher and submit it; the page reloads in it."""
-    page.select_option("select#language-select", code)
+    """Press a language's button in the header's switcher; the page reloads in it."""
+    open_menu_if_collapsed(page)
     with page.expect_navigation():
-        page.click("form.language-form button[type=submit]")
+        page.click(f"form.language-switch button[value='{code}']")
     page.wait_for_selector(f"html[lang='{code}']")
+
+
+def pressed_language(page: Page) -> str:
+    return page.get_attribute("form.language-switch button[aria-pressed='true']", "value") or ""

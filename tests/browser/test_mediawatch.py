@@ -54,7 +54,7 @@ def test_member_searches_in_french_and_opens_an_article_with_versions(
     assert page.locator("mark").first.inner_text().lower().startswith("policier")
     assert_accessible(page)  # the results page, with highlighted matches
     with page.expect_navigation():
-        page.click(f"a[href='/media-watch/articles/{story.pk}/']")
+        page.click(f"a[href^='/media-watch/articles/{story.pk}/']")
     assert page.locator("h1").inner_text() == story.title
     rows = page.locator("table tbody tr")
     assert rows.count() == 2

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='auditevent',
             name='count',
-            field=models.PositiveIntegerField(default=1, verbose_name='times'),
+            field=models.PositiveIntegerField(default=1, verbose_name='occurrences'),
         ),
     ]

@@ -16,8 +16,11 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urljoin
 
 import trafilatura
+
+from .urls import web_url
 
 MIN_TEXT_CHARS = 80  # less is a menu or a cookie banner, not an article
 HTML_LANG = re.compile(rb"<html[^>]*\slang=[\"']?([a-zA-Z]{2,3})", re.IGNORECASE)
@@ -32,6 +35,9 @@ class ExtractedPage:
     canonical_url: str
     image_url: str
     declared_language: str
+    # Canonical or image links the page gave that are not http(s) (`javascript:`, `data:`):
+    # dropped, reported here for the poll's record.
+    unsafe_links: tuple[str, ...] = ()
 
 
 def declared_language(html: bytes) -> str:
@@ -62,14 +68,19 @@ def extract_page(html: bytes, url: str) -> ExtractedPage | None:
     )
     if document is None or len((document.text or "").strip()) < MIN_TEXT_CHARS:
         return None
+    canonical, image = (
+        urljoin(url, found.strip()) if found else ""
+        for found in (document.url or url, document.image or "")
+    )
     return ExtractedPage(
         text=document.text or "",
         title=document.title or "",
         author=document.author or "",
         published=_date(document.date),
-        canonical_url=document.url or url,
-        image_url=document.image or "",
+        canonical_url=web_url(canonical),
+        image_url=web_url(image),
         declared_language=declared_language(html),
+        unsafe_links=tuple(link for link in (canonical, image) if link and not web_url(link)),
     )
 
 

@@ -3,12 +3,25 @@
 A well-formed UTF-8 feed goes through feedparser-rs (Rust, with feedparser's interface, about
 25 times faster); anything else (another or a wrong charset, a DTD, broken XML, any error)
 through feedparser, the most tolerant parser, which repairs what can be repaired. Both get
-bytes (and the headers' content type), never a URL. Every item comes out cleaned: plain-text
-titles, absolute links, the id as the feed writes it, a date that is never in the future
-(clamped and flagged), and duplicate ids dropped.
+bytes, never a URL.
+
+Decoded first: whatever the encoding (UTF-16 and UTF-32 included, with or without a byte
+order mark), the text is decoded here, everything before the first element (XML
+declaration, DOCTYPE and its entity declarations, comments) is replaced by a plain UTF-8
+declaration, and the parsers get that UTF-8 text. So no entity is ever declared, expanded
+or fetched, whatever trick the bytes play (feedparser itself would expand the "safe"
+entities of an internal DTD). Named HTML entities (`&eacute;` in old RSS 0.91 feeds) are
+still read by feedparser's repairing parser: they do not come from the document.
+
+Every item comes out cleaned: plain-text titles, absolute http(s) links (any other link,
+`javascript:` or `data:`, is dropped with a warning, the item keeps its id and text), the id
+as the feed writes it, a date that is never in the future (clamped and flagged), and
+duplicate ids dropped.
 """
 
 import calendar
+import codecs
+import functools
 import html
 import json
 import re
@@ -21,12 +34,28 @@ from urllib.parse import urljoin
 import feedparser
 import feedparser_rs
 
+from .urls import web_url
+
 TAG = re.compile(r"<[^>]+>")
 XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*\bencoding\s*=\s*["']([^"']+)["']""")
 CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 UTF8 = frozenset({"utf-8", "utf8"})
 SPACES = re.compile(r"\s+")
 FUTURE_TOLERANCE = timedelta(hours=1)
+UNSAFE_LINK = "unsafe link dropped"
+# Byte order marks, UTF-32 before UTF-16 (the UTF-32-LE mark starts with the UTF-16-LE one).
+BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)  # fmt: skip
+# An encoding we decode with must read these ASCII bytes as themselves (not UTF-7, EBCDIC,
+# HZ, escape codecs...).
+ASCII_PROBE = b"""<?xml version="1.0"?><!-- \\u003c +ADw- ~{ --> &#60;"""
+NAME_START = re.compile(r"[A-Za-z0-9_]")  # after "<": feedparser's "end of the prolog", too
+ENTITY_DECLARATION = re.compile(r"<!ENTITY\s+(?:%\s+)?([^\s\"'<>%&;]+)", re.IGNORECASE)
+REFERENCE = re.compile(r"&([^\s\"'<>%&;#]+);")
+UTF8_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
 
 
 class FeedError(Exception):
@@ -51,6 +80,14 @@ class ParsedFeed:
     language: str
     items: list[FeedItem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+    def drop_unsafe_link(self, link: str) -> None:
+        self.warnings.append(f"{UNSAFE_LINK}: {link[:200]!r}")
+
+    @property
+    def unsafe_links(self) -> int:
+        """Links dropped because they were not http(s) (`javascript:`, `data:`, ...)."""
+        return sum(warning.startswith(UNSAFE_LINK) for warning in self.warnings)
 
 
 def plain_text(value: str) -> str:
@@ -94,15 +131,18 @@ def _date(parsed: Any, now: datetime, flags: set[str]) -> datetime | None:
 
 
 def _item(
-    guid: str, link: str, title: str, summary: str, content: str, published: Any,
-    language: str, base: str, now: datetime,
+    feed: ParsedFeed, guid: str, link: str, title: str, summary: str, content: str,
+    published: Any, language: str, base: str, now: datetime,
 ) -> FeedItem | None:  # fmt: skip
-    url = urljoin(base, link.strip()) if link else ""
-    if not url and not guid:
+    written = urljoin(base, link.strip()) if link else ""
+    if not written and not guid:
         return None
+    url = web_url(written)
+    if written and not url:
+        feed.drop_unsafe_link(written)  # the item stays, known by its id, without a link
     flags: set[str] = set()
     return FeedItem(
-        guid=(guid or url).strip()[:500],
+        guid=(guid or written).strip()[:500],
         url=url,
         title=plain_text(title)[:500],
         summary=plain_text(summary),
@@ -135,7 +175,8 @@ def _parse_json_feed(body: bytes, base: str, now: datetime) -> ParsedFeed:
                 published = None
         content = str(entry.get("content_html") or entry.get("content_text") or "")
         item = _item(
-            str(entry.get("id", "")), str(entry.get("url", "")), str(entry.get("title", "")),
+            feed, str(entry.get("id", "")), str(entry.get("url", "")),
+            str(entry.get("title", "")),
             str(entry.get("summary", "")), content,
             published, str(entry.get("language") or feed.language), base, now,
         )  # fmt: skip
@@ -159,6 +200,99 @@ def _well_formed_utf8(body: bytes, content_type: str) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+@functools.cache
+def _ascii_compatible(encoding: str) -> bool:
+    try:
+        return ASCII_PROBE.decode(encoding) == ASCII_PROBE.decode("ascii")
+    except (LookupError, UnicodeError, ValueError):
+        return False
+
+
+def _multibyte(body: bytes) -> tuple[bytes, str] | None:
+    """UTF-8, UTF-16 or UTF-32 told by a byte order mark or, without one, by where the zero
+    bytes of the first character fall (XML 1.0, appendix F): the body without its mark."""
+    for bom, encoding in BOMS:
+        if body.startswith(bom):
+            return body[len(bom) :], encoding
+    head = body[:4]
+    if len(head) == 4:
+        if head[:3] == b"\0\0\0" and head[3]:
+            return body, "utf-32-be"
+        if head[0] and head[1:] == b"\0\0\0":
+            return body, "utf-32-le"
+        if not head[0] and head[1] and not head[2]:
+            return body, "utf-16-be"
+        if head[0] and not head[1] and head[2] and not head[3]:
+            return body, "utf-16-le"
+    return None
+
+
+def decode_xml(body: bytes, content_type: str = "") -> tuple[str, list[str]]:
+    """The text of an XML document, and warnings: by its byte order mark (or the layout of
+    its first bytes), else the charset of the headers, else its XML declaration, else
+    UTF-8, else Windows-1252, else Latin-1 (which reads any byte). Only encodings that read
+    ASCII as ASCII are used, besides UTF-16 and UTF-32."""
+    found = _multibyte(body)
+    if found is not None:
+        rest, encoding = found
+        return rest.decode(encoding, "replace"), []
+    names = []
+    if header := CHARSET.search(content_type or ""):
+        names.append(header.group(1))
+    if declared := XML_ENCODING.match(body[:200]):
+        names.append(declared.group(1).decode("ascii", "replace"))
+    for encoding in (*names, "utf-8", "windows-1252"):
+        if not _ascii_compatible(encoding):
+            continue
+        try:
+            text = body.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if names and encoding not in names:
+            return text, [f"declared {names[0]!r}, read as {encoding}"]
+        return text, []
+    return body.decode("latin-1"), [f"undecodable, read as latin-1 (declared {names})"]
+
+
+def _root_start(text: str) -> int:
+    """Where the first element starts, past the comments and processing instructions of the
+    prolog (a DOCTYPE is not parsed: a tag inside it only makes the cut earlier, and what
+    follows then is no DTD to any parser). The length of the text when there is none."""
+    position = 0
+    while (found := text.find("<", position)) >= 0:
+        for opening, closing in (("<!--", "-->"), ("<?", "?>")):
+            if text.startswith(opening, found):
+                end = text.find(closing, found + len(opening))
+                if end < 0:
+                    return len(text)
+                position = end + len(closing)
+                break
+        else:
+            if NAME_START.match(text, found + 1):
+                return found
+            position = found + 1
+    return len(text)
+
+
+def xml_for_parsers(text: str) -> tuple[bytes, list[str]]:
+    """UTF-8 bytes for the parsers: whatever came before the first element (the DOCTYPE and
+    its entity declarations, comments, the XML declaration) is replaced by a UTF-8 XML
+    declaration, so that no parser ever sees a DTD, or an encoding other than UTF-8. A
+    reference to an entity the document declared stays as text ("&x;"), unexpanded."""
+    document = text[_root_start(text) :]
+    declared = set(ENTITY_DECLARATION.findall(text))
+    if not declared:
+        return (UTF8_DECLARATION + document).encode("utf-8", "replace"), []
+
+    def as_text(reference: re.Match[str]) -> str:
+        name = reference.group(1)
+        return f"&amp;{name};" if name in declared else reference.group(0)
+
+    document = REFERENCE.sub(as_text, document)
+    warning = f"entity declarations ignored, references kept as text: {sorted(declared)[:5]}"
+    return (UTF8_DECLARATION + document).encode("utf-8", "replace"), [warning]
 
 
 def _fast_parse(body: bytes, content_type: str) -> Any:
@@ -185,15 +319,22 @@ def _published(entry: Any) -> Any:
 
 
 def _parse_xml_feed(body: bytes, base: str, content_type: str, now: datetime) -> ParsedFeed:
-    parsed = _fast_parse(body, content_type) or feedparser.parse(
-        body, response_headers={"content-type": content_type or "application/xml"}
+    text, warnings = decode_xml(body, content_type)
+    prepared, ignored = xml_for_parsers(text)
+    media_type = (content_type or "application/xml").split(";", 1)[0].strip()
+    parsed = (
+        _fast_parse(prepared, "") if _well_formed_utf8(body, content_type) else None
+    ) or feedparser.parse(
+        prepared, response_headers={"content-type": f"{media_type}; charset=utf-8"}
     )
     if not parsed.entries and (parsed.bozo or not parsed.version):
         reason = parsed.get("bozo_exception") or "no feed found"
         raise FeedError(f"not a feed: {reason}")
     info = parsed.feed
     feed = ParsedFeed(
-        title=plain_text(info.get("title") or ""), language=info.get("language") or ""
+        title=plain_text(info.get("title") or ""),
+        language=info.get("language") or "",
+        warnings=warnings + ignored,
     )
     if parsed.bozo:
         feed.warnings.append(f"repaired: {parsed.get('bozo_exception')}")
@@ -202,7 +343,7 @@ def _parse_xml_feed(body: bytes, base: str, content_type: str, now: datetime) ->
         if entry.get("content"):
             content = max((c.get("value") or "" for c in entry["content"]), key=len)
         item = _item(
-            entry.get("id") or "", entry.get("link") or "", entry.get("title") or "",
+            feed, entry.get("id") or "", entry.get("link") or "", entry.get("title") or "",
             entry.get("summary") or "", content, _published(entry),
             entry.get("language") or feed.language, base, now,
         )  # fmt: skip

@@ -4,6 +4,9 @@ Conditional GET, an honest User-Agent, timeouts and an overall deadline (slow-dr
 limits on the bytes received and on the bytes after decompression (gzip/deflate bombs),
 a few redirects at most, http/https only, and the SSRF guard of `netguard` on every hop.
 Every failure is a `FetchError` with a `kind` the caller records on the source.
+
+Politeness spacing is pluggable (`HostSpacing`): `LocalSpacing` keeps requests to one host
+apart within this process; the Django side shares it between workers through PostgreSQL.
 """
 
 import hashlib
@@ -12,6 +15,7 @@ import zlib
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
+from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
@@ -56,7 +60,8 @@ class FetchLimits:
     max_decoded_bytes: int = 30 * 1024 * 1024
     max_redirects: int = 5
     max_retry_after: float = 6 * 3600.0
-    host_spacing: float = 0.0  # politeness: seconds between two requests to the same host
+    # Politeness: seconds between two requests to one host, for the default LocalSpacing.
+    host_spacing: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -146,6 +151,31 @@ class _PlainBody:
         return bytes(self.output)
 
 
+class HostSpacing(Protocol):
+    """Keeps requests to one host apart: `wait(host)` returns when a request may go."""
+
+    def wait(self, host: str) -> None: ...
+
+
+class LocalSpacing:
+    """At least `seconds` between two requests to one host from this process (one box).
+
+    Hosts in `unspaced` are never waited for (the tests' and the offline demo's 127.0.0.1)."""
+
+    def __init__(self, seconds: float, *, unspaced: frozenset[str] = frozenset()) -> None:
+        self.seconds = seconds
+        self.unspaced = unspaced
+        self._last_request: dict[str, float] = {}
+
+    def wait(self, host: str) -> None:
+        if not self.seconds or host in self.unspaced:
+            return
+        wait = self._last_request.get(host, 0.0) + self.seconds - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self._last_request[host] = time.monotonic()
+
+
 def _guarded_transport(policy: AddressPolicy) -> httpx.HTTPTransport:
     transport = httpx.HTTPTransport(trust_env=False)
     # httpx has no public hook for the network backend: swap its pool for one that connects
@@ -169,10 +199,11 @@ class Fetcher:
         user_agent: str,
         policy: AddressPolicy,
         limits: FetchLimits | None = None,
+        spacing: HostSpacing | None = None,
     ) -> None:
         self.limits = limits or FetchLimits()
         self.policy = policy
-        self._last_request: dict[str, float] = {}
+        self.spacing = spacing if spacing is not None else LocalSpacing(self.limits.host_spacing)
         self.client = httpx.Client(
             transport=_guarded_transport(policy),
             follow_redirects=False,
@@ -228,13 +259,8 @@ class Fetcher:
         )
 
     def _space(self, host: str) -> None:
-        """Wait so that requests to one host are at least `host_spacing` apart."""
-        if not self.limits.host_spacing or host in self.policy.allowed:
-            return
-        wait = self._last_request.get(host, 0.0) + self.limits.host_spacing - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
-        self._last_request[host] = time.monotonic()
+        """Wait for this host's turn (politeness spacing)."""
+        self.spacing.wait(host)
 
     def _request(self, url: str, headers: dict[str, str], deadline: float) -> Fetched | str:
         with self.client.stream("GET", url, headers=headers) as response:

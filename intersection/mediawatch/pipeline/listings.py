@@ -1,25 +1,27 @@
 """Sources that are not feeds: news sitemaps, and web pages whose article links are followed.
 
 Both produce the same `ParsedFeed` as feeds.py, so the rest of the pipeline does not care.
+A sitemap is decoded first (UTF-16 and UTF-32 too), then read by defusedxml, which refuses
+any DTD, entity declaration or external reference in the parser itself, whatever the
+encoding. Only http(s) links become items' links.
 """
 
 import re
-import xml.etree.ElementTree as ET  # noqa: S405 - DTDs are refused before parsing
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
+from xml.etree.ElementTree import ParseError
 
-from .feeds import FeedError, FeedItem, ParsedFeed, plain_text
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+
+from .feeds import FeedError, FeedItem, ParsedFeed, decode_xml, plain_text
+from .urls import web_url
 
 NEWS = "{http://www.google.com/schemas/sitemap-news/0.9}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 ARTICLE_PATH = re.compile(r"/[^/]*[a-z]{3,}[^/]*-[^/]+|/\d{4}/\d{2}/|/articles?/", re.IGNORECASE)
 MAX_LINKS = 100
-
-
-def _refuse_dtd(body: bytes) -> None:
-    if b"<!doctype" in body[:4096].lower() or b"<!entity" in body.lower():
-        raise FeedError("documents with a DTD or entities are refused")
 
 
 def _iso(value: str | None, now: datetime) -> tuple[datetime | None, frozenset[str]]:
@@ -38,14 +40,17 @@ def _iso(value: str | None, now: datetime) -> tuple[datetime | None, frozenset[s
 def parse_news_sitemap(body: bytes, *, base_url: str, now: datetime | None = None) -> ParsedFeed:
     """A Google-News-style sitemap: one item per <url> with its news title and date."""
     moment = now or datetime.now(tz=UTC)
-    _refuse_dtd(body)
+    text, warnings = decode_xml(body)
     try:
-        root = ET.fromstring(body)  # noqa: S314 - no DTD, see above
-    except ET.ParseError as error:
+        # A str: the parser reads the decoded text, whatever encoding its declaration names.
+        root = fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException:
+        raise FeedError("documents with a DTD or entities are refused") from None
+    except ParseError as error:
         raise FeedError(f"not a sitemap: {error}") from None
     if not root.tag.endswith("urlset"):
         raise FeedError("not a sitemap: the root element is not <urlset>")
-    feed = ParsedFeed(title="", language="")
+    feed = ParsedFeed(title="", language="", warnings=warnings)
     for entry in root.iter(f"{SITEMAP}url"):
         location = (entry.findtext(f"{SITEMAP}loc") or "").strip()
         if not location:
@@ -57,10 +62,16 @@ def parse_news_sitemap(body: bytes, *, base_url: str, now: datetime | None = Non
         )
         date_text = news.findtext(f"{NEWS}publication_date") if news is not None else None
         published, flags = _iso(date_text or entry.findtext(f"{SITEMAP}lastmod"), moment)
-        url = urljoin(base_url, location)
+        written = urljoin(base_url, location)
+        url = web_url(written)
+        if not url:
+            feed.drop_unsafe_link(written)  # the entry stays, known by what it said
         feed.items.append(
-            FeedItem(url, url, plain_text(title)[:500], "", "", published, language[:2], flags)
-        )
+            FeedItem(
+                written[:500], url, plain_text(title)[:500], "", "", published, language[:2],
+                flags,
+            )
+        )  # fmt: skip
     return feed
 
 
@@ -94,10 +105,11 @@ def article_links(body: bytes, *, base_url: str) -> ParsedFeed:
     feed = ParsedFeed(title="", language="")
     seen: set[str] = set()
     for href, text in parser.links:
-        url = urljoin(base_url, href.strip()).split("#", 1)[0]
+        # Menus are full of `javascript:` links: not articles, skipped without a warning.
+        url = web_url(urljoin(base_url, href.strip())).split("#", 1)[0]
         parts = urlsplit(url)
         title = plain_text(text)
-        if parts.scheme not in ("http", "https") or parts.netloc != host or url in seen:
+        if not url or parts.netloc != host or url in seen:
             continue
         if not ARTICLE_PATH.search(parts.path) or len(title) < 15:
             continue  # navigation, tags, short links: not articles
