@@ -44,7 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
-    "django_tasks_db",
+    "intersection.core.third_party_labels.BackgroundTasksConfig",
     "axes",
     "ninja",
     "intersection.core",

@@ -47,6 +47,19 @@ def archive(
     )
 
 
+def filtered_archive(filters: dict[str, Any], reader_language: str = "fr") -> QuerySet[Article]:
+    """`archive` from the cleaned data of an ArchiveFilterForm."""
+    return archive(
+        query=filters.get("q", ""),
+        language=filters.get("language", ""),
+        country=filters.get("country", ""),
+        source=filters.get("source"),
+        since=filters.get("since"),
+        until=filters.get("until"),
+        reader_language=reader_language,
+    )
+
+
 def outlet_counts(articles: list[Article]) -> dict[int, int]:
     """How many outlets carried each of these articles, in one query (for a page of results,
     not for every match: counting over all matches made large searches slow)."""
@@ -125,15 +138,7 @@ def _new_since(saved: SavedSearch) -> tuple[int | None, bool]:
     form = ArchiveFilterForm(QueryDict(saved.query_string))
     if not form.is_valid():
         return None, False
-    filters = form.cleaned_data
-    matches = archive(
-        query=filters.get("q", ""),
-        language=filters.get("language", ""),
-        country=filters.get("country", ""),
-        source=filters.get("source"),
-        since=filters.get("since"),
-        until=filters.get("until"),
-    ).filter(first_seen_at__gt=saved.last_viewed_at)
+    matches = filtered_archive(form.cleaned_data).filter(first_seen_at__gt=saved.last_viewed_at)
     found = search.capped_count(matches, NEW_LIMIT)
     return min(found, NEW_LIMIT), found > NEW_LIMIT
 

@@ -69,15 +69,7 @@ def _archive(params: QueryDict) -> tuple[ArchiveFilterForm, QuerySet[Article] | 
     if form.is_bound and not form.is_valid():
         return form, None, ""
     filters = form.cleaned_data if form.is_bound else {}
-    articles = selectors.archive(
-        query=filters.get("q", ""),
-        language=filters.get("language", ""),
-        country=filters.get("country", ""),
-        source=filters.get("source"),
-        since=filters.get("since"),
-        until=filters.get("until"),
-        reader_language=(get_language() or "fr")[:2],
-    )
+    articles = selectors.filtered_archive(filters, (get_language() or "fr")[:2])
     return form, articles, filters.get("q", "")
 
 
