@@ -191,6 +191,21 @@ def test_it_deletes_audit_events_past_their_retention(settings: object) -> None:
     assert list(AuditEvent.objects.values_list("pk", flat=True)) == [recent.pk]
 
 
+def test_it_deletes_rate_limit_counters_whose_window_has_closed() -> None:
+    from intersection.core import throttle
+    from intersection.core.models import ThrottleCounter
+    from intersection.core.services import retention_prune
+
+    now = timezone.now()
+    throttle.hit(key="password-reset:address:203.0.113.5", limit=5, period=timedelta(hours=1))
+    throttle.hit(key="password-reset:address:203.0.113.6", limit=5, period=timedelta(hours=1))
+    ThrottleCounter.objects.filter(key__endswith=".5").update(resets_at=now - timedelta(seconds=1))
+    assert retention_prune(now=now).rate_limit_counters == 1
+    assert list(ThrottleCounter.objects.values_list("key", flat=True)) == [
+        "password-reset:address:203.0.113.6"
+    ]
+
+
 def test_it_keeps_scheduling_other_jobs_when_one_cannot_be_enqueued(settings: object) -> None:
     settings.SCHEDULE = [  # type: ignore[attr-defined]
         ("broken", "intersection.network.tasks.does_not_exist", 3600),
