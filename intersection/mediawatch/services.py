@@ -41,7 +41,7 @@ from .pipeline.language import detect_language
 from .pipeline.listings import article_links, parse_news_sitemap
 from .pipeline.netguard import AddressPolicy
 from .pipeline.robots import RobotsRules
-from .pipeline.urls import canonical_url, comparable_url, web_link, web_url
+from .pipeline.urls import canonical_url, comparable_url, web_link
 from .storage import BATCH, Candidate, store_items
 
 logger = logging.getLogger(__name__)
@@ -145,14 +145,13 @@ def _start(item: FeedItem, fetcher: Fetcher, report: PollReport, robots: RobotsR
     """Fetch the page of an item whose feed only summarises, and hand it to the extractor."""
     if len(dedup.features(item.content or item.summary).normalised) >= SHORT_TEXT:
         return _Pending(item)
-    url = web_url(item.url)  # the pipeline keeps only http(s) links: checked again here
-    if not url:
+    if not item.url:
         return _Pending(item)
-    if not robots.allows(url):
+    if not robots.allows(item.url):
         report.count_error("page_disallowed_by_robots")  # the feed's summary stays
         return _Pending(item)
     try:
-        fetched = fetcher.fetch(url, accept="text/html,application/xhtml+xml")
+        fetched = fetcher.fetch(item.url, accept="text/html,application/xhtml+xml")
     except FetchError as error:
         report.count_error(f"page_{error.kind}")
         return _Pending(item)
@@ -220,7 +219,7 @@ def _candidate(
         language=language.code,
         language_confidence=language.confidence,
         author=page.author if page else "",
-        image_url=web_url(page.image_url) if page else "",
+        image_url=page.image_url if page else "",
         flags=item.flags,
     )
 

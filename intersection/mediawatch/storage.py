@@ -26,7 +26,6 @@ from django.utils import timezone
 from .models import Article, ArticleBand, ArticleVersion, Source
 from .pipeline import dedup
 from .pipeline.stemming import index_terms
-from .pipeline.urls import web_url
 
 BATCH = 100  # items per transaction: the store lock is held about 1 ms an item
 DUPLICATE_WINDOW = timedelta(days=14)
@@ -257,13 +256,13 @@ def _new_article(source: Source, item: _Item, now: datetime) -> Article:
     candidate = item.candidate
     return Article(
         canonical_url=candidate.canonical,
-        url=web_url(candidate.url),  # only http(s) links are ever stored
+        url=candidate.url,
         title=candidate.title[:500],
         normalised_title=item.title[:500],
         summary=candidate.summary,
         text=candidate.text,
         author=candidate.author[:300],
-        image_url=web_url(candidate.image_url)[:1000],
+        image_url=candidate.image_url[:1000],
         language=candidate.language,
         language_confidence=candidate.language_confidence,
         published_at=candidate.published,
@@ -287,7 +286,7 @@ def _version(source: Source, item: _Item) -> ArticleVersion:
         article=article,
         source=source,
         guid=candidate.guid,
-        url=web_url(candidate.url),
+        url=candidate.url,
         title=candidate.title[:500],
         published_at=candidate.published,
         similarity=similarity,

@@ -21,9 +21,10 @@ from urllib.parse import urlsplit
 
 import httpcore
 
+from .urls import DEFAULT_PORTS
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 WEB_PORTS = frozenset({80, 443, 8080, 8443})
-DEFAULT_PORTS = {"http": 80, "https": 443}
 _V6 = ipaddress.IPv6Network
 # Prefixes whose last 32 bits are an IPv4 address: IPv4-compatible (::a.b.c.d, deprecated),
 # IPv4-mapped (::ffff:a.b.c.d), IPv4-translated (::ffff:0:a.b.c.d, RFC 2765) and the NAT64
