@@ -78,15 +78,33 @@ def test_repeated_refusals_are_one_audit_row_an_hour_with_a_count() -> None:
     assert AuditEvent.objects.filter(action="access.denied", actor=member).count() == 2
 
 
-def test_anonymous_refusals_are_counted_by_address(client: Client) -> None:
-    make_org("network", kind="association")
+def test_refusals_of_visitors_are_counted_by_address() -> None:
+    """A visitor who is not signed in is told apart by client address."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.test import RequestFactory
+
+    from intersection.core import audit
+
+    def refuse(address: str) -> None:
+        request = RequestFactory().get("/organisations/network/register/", REMOTE_ADDR=address)
+        request.user = AnonymousUser()
+        audit.record_refusal(request=request, permission="register.view")
+
     for _ in range(3):
-        client.get("/organisations/network/register.csv", REMOTE_ADDR="203.0.113.9")
-    # Anonymous visitors get 404 there without a refusal row; a signed-in one is counted.
+        refuse("203.0.113.9")
+    refuse("203.0.113.10")
+    rows = AuditEvent.objects.order_by("ip_address").values_list("ip_address", "count")
+    assert list(rows) == [("203.0.113.10", 1), ("203.0.113.9", 3)]
+
+
+def test_the_register_export_refusal_is_counted_once_an_hour() -> None:
+    make_org("network", kind="association")
     member = login(Client(), make_user("m@example.org"))
     for _ in range(3):
         assert member.get("/organisations/network/register.csv").status_code == 403
-    assert list(AuditEvent.objects.values_list("count", flat=True)) == [3]
+    assert list(AuditEvent.objects.values_list("count", "after")) == [
+        (3, {"path": "/organisations/network/register.csv"})
+    ]
 
 
 @pytest.mark.parametrize(
