@@ -16,10 +16,12 @@ from django.conf import settings
 from django.utils import timezone, translation
 from playwright.sync_api import Page
 
+from intersection.accounts.models import User
 from intersection.mediawatch.models import (
     Article,
     ArticleVersion,
     PauseReason,
+    SavedSearch,
     Source,
     SourceKind,
 )
@@ -53,6 +55,7 @@ class Archive:
     article: Article
     agreement: Agreement
     register_network: str
+    saved_search: int  # officer.bxl's
 
 
 @pytest.fixture
@@ -89,10 +92,13 @@ def archive(demo: None) -> Archive:
             article=article, source=working, guid=f"q{number}", url=article.url, title=title
         )
     assert article is not None
+    officer = User.objects.get(email="officer.bxl@demo.intersection.test")
+    saved = SavedSearch.objects.create(user=officer, name="Quartier", query_string="q=police")
     return Archive(
         article=article,
         agreement=Agreement.objects.exclude(signed_on=None).first(),  # type: ignore[arg-type]
         register_network=RegisterEntry.objects.first().network.slug,  # type: ignore[union-attr]
+        saved_search=saved.pk,
     )
 
 
@@ -104,7 +110,10 @@ def _pages(role: str, archive: Archive) -> list[tuple[str, int]]:
         ("/no-such-page/", 404), ("/organisations/?q=a%00b", 400),
     ]  # fmt: skip
     if role == "anonymous":
-        return [*public, ("/accounts/login/", 200), ("/accounts/password-reset/", 200)]
+        return [
+            *public, ("/accounts/login/", 200), ("/accounts/password-reset/", 200),
+            ("/accounts/password-reset/sent/", 200), ("/accounts/reset/MQ/expired-link/", 200),
+        ]  # fmt: skip
     member = [
         *public,
         ("/agreements/", 200), (f"/agreements/{archive.agreement.pk}/", 200), ("/board/", 200),
@@ -114,11 +123,12 @@ def _pages(role: str, archive: Archive) -> list[tuple[str, int]]:
         ("/media-watch/", 200), ("/media-watch/?q=policier", 200),
         ("/media-watch/?since=2026-13-45", 400), ("/media-watch/sources/", 200),
         (f"/media-watch/articles/{archive.article.pk}/?q=policier", 200),
+        (f"/media-watch/articles/{archive.article.pk}/", 200),
     ]  # fmt: skip
     if role in ("officer.ath", "reviewer"):
         return [*member, ("/media-watch/", 403)]
     if role == "officer.bxl":
-        return [*member, *media_watch]
+        return [*member, *media_watch, (f"/media-watch/saved/{archive.saved_search}/delete/", 200)]
     staff = [
         *[(path, status) for path, status in member if status != 403],
         *media_watch,
@@ -273,3 +283,18 @@ def test_a_refusal_names_its_reason_in_the_readers_language(page: Page) -> None:
     with translation.override("fr"):
         reason = translation.gettext("The audit log is open to platform administrators only.")
     assert reason in page.locator(".error-page .alert").inner_text()
+
+
+@pytest.mark.parametrize("width", [PHONE, DESKTOP])
+def test_the_too_many_requests_page_is_styled_and_accessible(page: Page, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    for _ in range(6):  # the sixth request from one address in an hour is refused
+        visit(page, "/accounts/password-reset/")
+        page.fill("input[name=email]", "someone@example.org")
+        with page.expect_navigation() as navigation:
+            page.click("main form button[type=submit]")
+    assert navigation.value is not None and navigation.value.status == 429
+    assert_accessible(page)
+    assert page.locator(".error-page h1").is_visible()
+    assert not page.evaluate(SIDEWAYS)
+    assert page.evaluate(TITLE_GAP) >= 16
