@@ -20,6 +20,7 @@ from intersection.mediawatch.pipeline.listings import article_links, parse_news_
 
 from ..conftest import login, make_user
 from .conftest import LocalServer, reply
+from .test_ingest import OTHER
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 UNSAFE = [
@@ -95,13 +96,6 @@ def test_sitemaps_and_listing_pages_give_only_http_links() -> None:
     ]
 
 
-OTHER = (
-    "La zone de police d'Ath lance une campagne contre les vols de vélos à la gare. Des "
-    "policiers graveront gratuitement un numéro d'identification sur les cadres des vélos "
-    "chaque samedi matin pendant tout le mois de décembre, et conseilleront les cyclistes "
-    "sur les meilleurs cadenas. L'an dernier, près de deux cents vélos ont été volés aux "
-    "abords de la gare, selon les chiffres communiqués par la zone."
-)
 ARTICLE = "".join(f"<p>{TEXT} Phrase {n} sur la police de proximité.</p>" for n in range(8))
 
 
