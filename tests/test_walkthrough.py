@@ -93,8 +93,8 @@ def test_refusals_of_visitors_are_counted_by_address() -> None:
     for _ in range(3):
         refuse("203.0.113.9")
     refuse("203.0.113.10")
-    rows = AuditEvent.objects.order_by("ip_address").values_list("ip_address", "count")
-    assert list(rows) == [("203.0.113.10", 1), ("203.0.113.9", 3)]
+    rows = AuditEvent.objects.values_list("ip_address", "count")
+    assert dict(rows) == {"203.0.113.9": 3, "203.0.113.10": 1}
 
 
 def test_the_register_export_refusal_is_counted_once_an_hour() -> None:
