@@ -118,6 +118,23 @@ TASKS = {
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+# Workers (`manage.py worker`) write a heartbeat this often; a worker silent for
+# TASK_WORKER_LOST_SECONDS is lost and its running tasks are recovered (core.workers).
+TASK_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("TASK_WORKER_HEARTBEAT_SECONDS", "10"))
+TASK_WORKER_LOST_SECONDS = float(os.environ.get("TASK_WORKER_LOST_SECONDS", "120"))
+# Tasks that may run again after a worker died under them: polling stores each item once,
+# reminders are claimed one by one before they are sent, pruning deletes what is old.
+# A password-reset mail is not repeated: its recipient asks again.
+TASKS_SAFE_TO_REPEAT = [
+    "intersection.mediawatch.tasks.poll_due_sources",
+    "intersection.mediawatch.tasks.poll_sources",
+    "intersection.network.tasks.send_agreement_reminders",
+    "intersection.network.tasks.send_mandate_reminders",
+    "intersection.core.tasks.retention_prune",
+]
+# The operations page and /health/: ready tasks waiting longer than this make the product
+# "degraded" (the workers do not keep up).
+TASK_QUEUE_LATE_SECONDS = float(os.environ.get("TASK_QUEUE_LATE_SECONDS", "300"))
 
 CACHES = {
     "default": {

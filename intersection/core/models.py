@@ -68,3 +68,51 @@ class ThrottleCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.count}"
+
+
+class TaskWorker(models.Model):
+    """A task worker that is alive: it writes `last_seen` every few seconds (the database's
+    clock, so workers on machines whose clocks disagree are judged alike). A worker whose
+    heartbeat is older than settings.TASK_WORKER_LOST_SECONDS is lost; see core.workers."""
+
+    worker_id = models.CharField(_("worker"), max_length=64, unique=True)
+    hostname = models.CharField(_("machine"), max_length=255)
+    pid = models.PositiveIntegerField(_("process"))
+    started_at = models.DateTimeField(_("started"))
+    last_seen = models.DateTimeField(_("last heartbeat"), db_index=True)
+    task_id = models.CharField(_("current task"), max_length=64, blank=True)
+    tasks_done = models.PositiveIntegerField(_("tasks done"), default=0)
+
+    class Meta:
+        verbose_name = _("task worker")
+        verbose_name_plural = _("task workers")
+        ordering = ["hostname", "started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} ({self.hostname}, {self.pid})"
+
+
+class TaskRecoveryReason(models.TextChoices):
+    WORKER_LOST = "worker_lost", _("worker lost")
+    CONNECTION_LOST = "connection_lost", _("database connection lost")
+    WORKER_STOPPED = "worker_stopped", _("worker stopped before the end")
+
+
+class TaskRecovery(models.Model):
+    """A task that did not end normally: marked failed with a reason and, when it is safe to
+    repeat (settings.TASKS_SAFE_TO_REPEAT), enqueued again as `requeued_id`."""
+
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    task_id = models.CharField(_("task"), max_length=64)
+    task_path = models.CharField(_("job"), max_length=255)
+    worker_id = models.CharField(_("worker"), max_length=64, blank=True)
+    reason = models.CharField(_("reason"), max_length=32, choices=TaskRecoveryReason.choices)
+    requeued_id = models.CharField(_("enqueued again as"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("recovered task")
+        verbose_name_plural = _("recovered tasks")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.task_path} {self.task_id}: {self.reason}"

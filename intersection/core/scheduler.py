@@ -39,9 +39,9 @@ def tick(now: datetime | None = None) -> list[str]:
     enqueued = []
     for job in jobs():
         slot = job.slot(moment)
-        if ScheduledRun.objects.filter(job=job.name, slot=slot).exists():
-            continue
         try:
+            if ScheduledRun.objects.filter(job=job.name, slot=slot).exists():
+                continue
             with transaction.atomic():
                 run = ScheduledRun.objects.create(job=job.name, slot=slot)
                 result = import_string(job.task_path).enqueue()
@@ -50,7 +50,7 @@ def tick(now: datetime | None = None) -> list[str]:
         except IntegrityError:
             continue  # another scheduler took this slot
         except Exception:
-            # One broken job (bad path, database briefly locked…) must not stop the others,
+            # One broken job (bad path, database briefly locked or away…) must not stop the others,
             # nor the scheduler: the slot was rolled back and is tried again next pass.
             logger.exception("could not enqueue %s (slot %s)", job.name, slot)
             continue

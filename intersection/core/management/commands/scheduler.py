@@ -1,11 +1,15 @@
+import logging
 import signal
 import time
 from types import FrameType
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.db import DatabaseError, connections
 
-from intersection.core import scheduler
+from intersection.core import scheduler, workers
+
+logger = logging.getLogger("intersection.scheduler")
 
 
 class Command(BaseCommand):
@@ -26,8 +30,16 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         self.stdout.write(f"scheduler: {len(scheduler.jobs())} periodic jobs")
         while running:
-            for name in scheduler.tick():
-                self.stdout.write(f"scheduler: enqueued {name}")
+            try:
+                for name in scheduler.tick():
+                    self.stdout.write(f"scheduler: enqueued {name}")
+                workers.recover_lost_tasks()
+            except DatabaseError:
+                # The database went away (failover, restart, SQLite locked): the pass is
+                # tried again after the interval, on a new connection.
+                logger.warning("scheduler: the database does not answer", exc_info=True)
+            for connection in connections.all(initialized_only=True):
+                connection.close_if_unusable_or_obsolete()  # a broken one is opened anew
             if options["once"]:
                 break
             deadline = time.monotonic() + options["interval"]
