@@ -21,6 +21,7 @@ from intersection.network.models import (
     Person,
     ResourceGrant,
 )
+from tests.processes import harness_template, product  # noqa: E402, F401 - fixtures
 
 PASSWORD = "a-long-test-password-42"
 

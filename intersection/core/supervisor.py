@@ -54,6 +54,8 @@ class Supervisor:
     grace: float = 30.0
     clock: Callable[[], float] = time.monotonic
     env: dict[str, str] | None = None
+    first_backoff: float = FIRST_BACKOFF
+    max_backoff: float = MAX_BACKOFF
     stopping: bool = field(default=False, init=False)
 
     def start(self, child: Child) -> None:
@@ -81,14 +83,14 @@ class Supervisor:
                 continue
             lived = now - child.started
             child.quick_exits = child.quick_exits + 1 if lived < QUICK_EXIT else 1
-            delay = min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** (child.quick_exits - 1))
+            delay = min(self.max_backoff, self.first_backoff * 2 ** (child.quick_exits - 1))
             child.start_at = now + delay
             if child.quick_exits >= CRASH_LOOP:
                 if not child.reported_loop:
                     self.log(
                         f"runall: {child.name} keeps crashing at start ({describe_exit(code)}, "
                         f"{child.quick_exits} times in a row, each within {QUICK_EXIT:.0f} s): "
-                        f"see its output above; trying again every {MAX_BACKOFF:.0f} s."
+                        f"see its output above; trying again every {self.max_backoff:.0f} s."
                     )
                     child.reported_loop = True
                 continue
