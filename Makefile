@@ -14,10 +14,11 @@ help:
 	@echo "make test   lint, types, import contracts, migrations check, tests on SQLite (and PostgreSQL if DATABASE_URL is set)"
 	@echo "make bench  benchmarks under bench/"
 
-$(STAMP): requirements.txt requirements-dev.txt constraints.txt scripts/find-python.sh
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt scripts/find-python.sh scripts/fetch_feed_corpus.py
 	@PYTHON=$$(scripts/find-python.sh) || exit 1; \
 	if [ ! -x $(PY) ]; then echo "Creating $(VENV) with $$PYTHON"; "$$PYTHON" -m venv $(VENV) || exit 1; fi
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	$(PY) scripts/fetch_feed_corpus.py
 	@touch $(STAMP)
 
 var:

@@ -59,6 +59,10 @@ FAILURES = {
         gettext_lazy("The address answers with a page that is not a news feed."),
         gettext_lazy("Find the outlet's RSS or Atom address, or choose the “web page” kind."),
     ),
+    "internal_error": (
+        gettext_lazy("The media watch failed while reading this source: a fault on our side."),
+        gettext_lazy("Nothing to change in the source; tell the technical staff if it lasts."),
+    ),
 }
 UNKNOWN_FAILURE = (
     gettext_lazy("The last attempt failed."),

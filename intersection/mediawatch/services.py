@@ -3,6 +3,10 @@
 Idempotent by construction: an outlet's item is stored at most once (unique source + guid),
 a batch of items in one transaction (storage.py), and the feed's hash is remembered only
 after every item is stored — so a run killed half-way is simply completed by the next one.
+
+No error of one source stops a poll of several: an unexpected one (a bug) is recorded on
+the source as "internal_error" like any failure, and the next source is polled. Only the
+database going away is raised: the worker gives the task back and it runs again.
 """
 
 import atexit
@@ -24,6 +28,8 @@ from django.db import IntegrityError
 from django.db.models import Q
 from django.utils import timezone
 
+from intersection.core.workers import CONNECTION_ERRORS
+
 from . import coordination
 from .models import (
     ArticleVersion,
@@ -35,7 +41,15 @@ from .models import (
 )
 from .pipeline import dedup, residue
 from .pipeline.extract import ExtractedPage, Extractor
-from .pipeline.feeds import UNSAFE_LINK, FeedError, FeedItem, ParsedFeed, parse_feed
+from .pipeline.feeds import (
+    INVALID_LINK,
+    UNREADABLE_ITEM,
+    UNSAFE_LINK,
+    FeedError,
+    FeedItem,
+    ParsedFeed,
+    parse_feed,
+)
 from .pipeline.fetch import Fetcher, FetchError, FetchErrorKind, FetchLimits, Validators
 from .pipeline.language import detect_language
 from .pipeline.listings import article_links, parse_news_sitemap
@@ -65,7 +79,14 @@ EXTRACTION_AHEAD_BYTES = 32 * 1024 * 1024
 # meanwhile instead of waiting: the poller stores while the extraction process works, and
 # little is left to store once the source's last page is extracted.
 STORE_WHILE_WAITING = 10
+ETAG_MAX = Source._meta.get_field("etag").max_length or 0
 EXTRACTOR_RECYCLE = 500  # pages, then the extraction process is replaced
+# What the parser dropped, by the start of its warning: counted in the poll's report.
+DROPPED = {INVALID_LINK: "invalid_link", UNREADABLE_ITEM: "unreadable_item"}
+INTERNAL_ERROR = "internal_error"  # a poll that failed on an unexpected error (a bug)
+# Sources of one host per task when several workers may poll the host at once (the spacing
+# is shared through the database, or the host is not spaced).
+SOURCES_PER_TASK = 5
 
 
 @dataclass
@@ -182,11 +203,18 @@ def _record_unsafe_links(source: Source, report: PollReport, links: list[str]) -
 
 
 def _feed_warnings(source: Source, feed: ParsedFeed, report: PollReport) -> None:
-    """What the parser repaired or dropped: logged; dropped unsafe links also counted."""
+    """What the parser repaired or dropped: logged; what it dropped (unsafe or invalid links,
+    unreadable items) also counted."""
     unsafe = [w for w in feed.warnings if w.startswith(UNSAFE_LINK)]
     _record_unsafe_links(source, report, [w.split(": ", 1)[-1] for w in unsafe])
     for warning in feed.warnings:
-        if not warning.startswith(UNSAFE_LINK):
+        if warning.startswith(UNSAFE_LINK):
+            continue
+        dropped = [kind for prefix, kind in DROPPED.items() if warning.startswith(prefix)]
+        if dropped:
+            report.count_error(dropped[0])
+            logger.warning("source %s (%s): %s", source.pk, source.name, warning)
+        else:
             logger.info("source %s (%s): %s", source.pk, source.name, warning)
 
 
@@ -252,9 +280,37 @@ def poll_source(
     *, source: Source, fetcher: Fetcher, now: datetime,
     on_item: Callable[[], None] | None = None,
 ) -> PollReport:  # fmt: skip
-    """Fetch one source and store its new items; every failure is recorded on the source."""
+    """Fetch one source and store its new items; every failure is recorded on the source, an
+    unexpected one too. Raises only when the database goes away."""
     report = PollReport(source=source.name)
     run = FetchRun.objects.create(source=source, status="error")
+    try:
+        return _poll(source, fetcher, now, on_item, report, run)
+    except CONNECTION_ERRORS:
+        raise  # not the source's fault: the task is given back and runs again
+    except Exception as error:  # noqa: BLE001 - a bug with one source does not stop the others
+        logger.exception("source %s (%s): the poll failed", source.pk, source.name)
+        _record_internal_error(source, run, report, error, now)
+        return report
+
+
+def _record_internal_error(
+    source: Source, run: FetchRun, report: PollReport, error: Exception, now: datetime
+) -> None:
+    report.status = "error"
+    report.count_error(INTERNAL_ERROR)
+    try:
+        source.refresh_from_db()  # forget what the failed poll changed half-way
+    except Source.DoesNotExist:
+        return  # deleted meanwhile, with its runs
+    _record_failure(source, INTERNAL_ERROR, f"{type(error).__name__}: {error}", now, None)
+    FetchRun.objects.filter(pk=run.pk).update(finished_at=now, error_kind=INTERNAL_ERROR)
+
+
+def _poll(
+    source: Source, fetcher: Fetcher, now: datetime, on_item: Callable[[], None] | None,
+    report: PollReport, run: FetchRun,
+) -> PollReport:  # fmt: skip
     validators = Validators(source.etag or None, source.last_modified or None)
     try:
         fetched = fetcher.fetch(source.fetch_url, validators, accept=FEED_ACCEPT)
@@ -325,7 +381,8 @@ def poll_source(
         store_batch()
     source.items_seen += report.new + report.duplicates
     source.duplicates_seen += report.duplicates
-    source.etag = fetched.validators.etag or ""
+    etag = fetched.validators.etag or ""
+    source.etag = etag if len(etag) <= ETAG_MAX else ""  # too long to keep: asked in full
     source.last_modified = fetched.validators.last_modified or ""
     source.body_sha256 = fetched.sha256
     _record_success(source, now, new_items=report.new)
@@ -375,18 +432,37 @@ def claim_due_sources(*, now: datetime, limit: int = 500) -> list[list[int]]:
 
     Claiming moves `next_poll_at` CLAIM ahead with a conditional UPDATE, so a source is
     handed to one worker only, even when two dispatchers run; the poll then sets the real
-    next time. Each group (one host's sources) is polled by one worker, one source after
-    the other: a host never gets two requests from us at once, and the workers share the
-    hosts between them."""
-    groups: dict[str, list[int]] = {}
+    next time. Each group is polled by one worker, one source after the other. A host's
+    sources make one group when only the worker itself spaces its requests (SQLite): a host
+    never gets two requests from us at once. They are cut into groups of SOURCES_PER_TASK
+    when the spacing holds across workers (PostgreSQL) or the host is not spaced: several
+    workers then poll one host at once, still within its politeness limit."""
+    by_host: dict[str, list[int]] = {}
     for source in due_sources(now)[:limit]:
         claimed = Source.objects.filter(
             pk=source.pk, active=True, next_poll_at=source.next_poll_at
         ).update(next_poll_at=now + CLAIM)
         if claimed:
-            host = (urlsplit(source.fetch_url).hostname or "").lower()
-            groups.setdefault(host, []).append(source.pk)
-    return list(groups.values())
+            by_host.setdefault(_host(source.fetch_url), []).append(source.pk)
+    return [group for host, ids in by_host.items() for group in host_groups(host, ids)]
+
+
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:  # not a URL: its poll records the error
+        return ""
+
+
+def host_groups(host: str, source_ids: list[int]) -> list[list[int]]:
+    """One host's sources, in the groups handed to the workers (see claim_due_sources)."""
+    spread = (
+        coordination.is_shared()
+        or not settings.MEDIAWATCH_HOST_SPACING_SECONDS
+        or host in settings.MEDIAWATCH_UNSPACED_HOSTS
+    )
+    size = SOURCES_PER_TASK if spread else len(source_ids) or 1
+    return [source_ids[start : start + size] for start in range(0, len(source_ids), size)]
 
 
 def poll_sources(source_ids: list[int]) -> list[PollReport]:

@@ -14,9 +14,10 @@ entities of an internal DTD). Named HTML entities (`&eacute;` in old RSS 0.91 fe
 still read by feedparser's repairing parser: they do not come from the document.
 
 Every item comes out cleaned: plain-text titles, absolute http(s) links (any other link,
-`javascript:` or `data:`, is dropped with a warning, the item keeps its id and text), the id
-as the feed writes it, a date that is never in the future (clamped and flagged), and
-duplicate ids dropped.
+`javascript:` or `data:`, or one that is no URL at all, is dropped with a warning, the item
+keeps its id and text), the id as the feed writes it, a date that is never in the future
+(clamped and flagged), and duplicate ids dropped. An item that cannot be read at all is
+skipped with a warning: the rest of the feed is kept. Nothing but FeedError comes out.
 """
 
 import calendar
@@ -25,6 +26,7 @@ import functools
 import html
 import json
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -43,6 +45,8 @@ UTF8 = frozenset({"utf-8", "utf8"})
 SPACES = re.compile(r"\s+")
 FUTURE_TOLERANCE = timedelta(hours=1)
 UNSAFE_LINK = "unsafe link dropped"
+INVALID_LINK = "invalid link dropped"
+UNREADABLE_ITEM = "unreadable item skipped"
 # Byte order marks, UTF-32 before UTF-16 (the UTF-32-LE mark starts with the UTF-16-LE one).
 BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
@@ -56,6 +60,10 @@ NAME_START = re.compile(r"[A-Za-z0-9_]")  # after "<": feedparser's "end of the 
 ENTITY_DECLARATION = re.compile(r"<!ENTITY\s+(?:%\s+)?([^\s\"'<>%&;]+)", re.IGNORECASE)
 REFERENCE = re.compile(r"&([^\s\"'<>%&;#]+);")
 UTF8_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
+# A numeric character reference, with or without its ";" (feedparser's repairing parser reads
+# both); one that names no character (a surrogate, beyond U+10FFFF) is made U+FFFD.
+CHARACTER_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+))")
+NO_CHARACTER = "&#xFFFD"
 
 
 class FeedError(Exception):
@@ -83,6 +91,9 @@ class ParsedFeed:
 
     def drop_unsafe_link(self, link: str) -> None:
         self.warnings.append(f"{UNSAFE_LINK}: {link[:200]!r}")
+
+    def skip_item(self, error: Exception) -> None:
+        self.warnings.append(f"{UNREADABLE_ITEM}: {type(error).__name__}: {str(error)[:200]}")
 
     @property
     def unsafe_links(self) -> int:
@@ -115,6 +126,15 @@ def html_to_text(value: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def absolute_url(base: str, link: str) -> str | None:
+    """The link made absolute against the base; None when it cannot be read as a URL (a host
+    such as `example.c[o.test`, which `urljoin` refuses with ValueError)."""
+    try:
+        return urljoin(base, link.strip())
+    except ValueError:
+        return None
+
+
 def _date(parsed: Any, now: datetime, flags: set[str]) -> datetime | None:
     if not parsed:
         flags.add("missing_date")
@@ -134,7 +154,11 @@ def _item(
     feed: ParsedFeed, guid: str, link: str, title: str, summary: str, content: str,
     published: Any, language: str, base: str, now: datetime,
 ) -> FeedItem | None:  # fmt: skip
-    written = urljoin(base, link.strip()) if link else ""
+    guid, link = guid.strip(), link.strip()  # a blank id or link is none
+    written = absolute_url(base, link) if link else ""
+    if written is None:
+        feed.warnings.append(f"{INVALID_LINK}: {link[:200]!r}")
+        written = ""  # the item stays, known by its id, without a link
     if not written and not guid:
         return None
     url = web_url(written)
@@ -142,7 +166,7 @@ def _item(
         feed.drop_unsafe_link(written)  # the item stays, known by its id, without a link
     flags: set[str] = set()
     return FeedItem(
-        guid=(guid or written).strip()[:500],
+        guid=(guid or written)[:500],
         url=url,
         title=plain_text(title)[:500],
         summary=plain_text(summary),
@@ -153,33 +177,49 @@ def _item(
     )
 
 
+def _json_date(value: Any) -> Any:
+    """A JSON Feed date (RFC 3339) as a UTC time tuple, or None."""
+    if not value:
+        return None
+    try:
+        stamp = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        return stamp.astimezone(UTC).utctimetuple()
+    except (ValueError, OverflowError):  # not a date, or out of range once in UTC
+        return None
+
+
+def _json_item(
+    feed: ParsedFeed, entry: dict[str, Any], base: str, now: datetime
+) -> FeedItem | None:
+    content = str(entry.get("content_html") or entry.get("content_text") or "")
+    return _item(
+        feed, str(entry.get("id", "")), str(entry.get("url", "")), str(entry.get("title", "")),
+        str(entry.get("summary", "")), content, _json_date(entry.get("date_published")),
+        str(entry.get("language") or feed.language), base, now,
+    )  # fmt: skip
+
+
 def _parse_json_feed(body: bytes, base: str, now: datetime) -> ParsedFeed:
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise FeedError(f"invalid JSON feed: {error}") from None
+    except ValueError as error:  # not JSON, not UTF-8/16/32, a number of over 4,300 digits
+        raise FeedError(f"invalid JSON feed: {str(error)[:200]}") from None
+    except RecursionError:
+        raise FeedError("invalid JSON feed: nested too deeply") from None
     if not isinstance(data, dict) or "jsonfeed.org" not in str(data.get("version", "")):
         raise FeedError("JSON that is not a JSON Feed")
     feed = ParsedFeed(
         title=plain_text(str(data.get("title", ""))), language=str(data.get("language", ""))
     )
-    for entry in data.get("items") or []:
+    entries = data.get("items")
+    for entry in entries if isinstance(entries, list) else []:
         if not isinstance(entry, dict):
             continue
-        published = None
-        if entry.get("date_published"):
-            try:
-                stamp = datetime.fromisoformat(str(entry["date_published"]).replace("Z", "+00:00"))
-                published = stamp.astimezone(UTC).utctimetuple()
-            except ValueError:
-                published = None
-        content = str(entry.get("content_html") or entry.get("content_text") or "")
-        item = _item(
-            feed, str(entry.get("id", "")), str(entry.get("url", "")),
-            str(entry.get("title", "")),
-            str(entry.get("summary", "")), content,
-            published, str(entry.get("language") or feed.language), base, now,
-        )  # fmt: skip
+        try:
+            item = _json_item(feed, entry, base, now)
+        except Exception as error:  # noqa: BLE001 - one unreadable item does not lose the feed
+            feed.skip_item(error)
+            continue
         if item:
             feed.items.append(item)
     return feed
@@ -276,12 +316,26 @@ def _root_start(text: str) -> int:
     return len(text)
 
 
+def _real_character(reference: re.Match[str]) -> str:
+    """The reference, or one to U+FFFD when it names no character (feedparser's repairing
+    parser raises on `&#xD800;` or `&#1114112;`)."""
+    hexadecimal, decimal = reference.groups()
+    digits = (hexadecimal or decimal).lstrip("0") or "0"
+    if len(digits) > 7:  # beyond U+10FFFF either way (and no int() of a huge number)
+        return NO_CHARACTER
+    code = int(digits, 16 if hexadecimal else 10)
+    if code > sys.maxunicode or 0xD800 <= code <= 0xDFFF:
+        return NO_CHARACTER
+    return reference.group(0)
+
+
 def xml_for_parsers(text: str) -> tuple[bytes, list[str]]:
     """UTF-8 bytes for the parsers: whatever came before the first element (the DOCTYPE and
     its entity declarations, comments, the XML declaration) is replaced by a UTF-8 XML
     declaration, so that no parser ever sees a DTD, or an encoding other than UTF-8. A
-    reference to an entity the document declared stays as text ("&x;"), unexpanded."""
-    document = text[_root_start(text) :]
+    reference to an entity the document declared stays as text ("&x;"), unexpanded; a
+    character reference to no character names U+FFFD instead."""
+    document = CHARACTER_REFERENCE.sub(_real_character, text[_root_start(text) :])
     declared = set(ENTITY_DECLARATION.findall(text))
     if not declared:
         return (UTF8_DECLARATION + document).encode("utf-8", "replace"), []
@@ -339,17 +393,25 @@ def _parse_xml_feed(body: bytes, base: str, content_type: str, now: datetime) ->
     if parsed.bozo:
         feed.warnings.append(f"repaired: {parsed.get('bozo_exception')}")
     for entry in parsed.entries:
-        content = ""
-        if entry.get("content"):
-            content = max((c.get("value") or "" for c in entry["content"]), key=len)
-        item = _item(
-            feed, entry.get("id") or "", entry.get("link") or "", entry.get("title") or "",
-            entry.get("summary") or "", content, _published(entry),
-            entry.get("language") or feed.language, base, now,
-        )  # fmt: skip
+        try:
+            item = _xml_item(feed, entry, base, now)
+        except Exception as error:  # noqa: BLE001 - one unreadable item does not lose the feed
+            feed.skip_item(error)
+            continue
         if item:
             feed.items.append(item)
     return feed
+
+
+def _xml_item(feed: ParsedFeed, entry: Any, base: str, now: datetime) -> FeedItem | None:
+    content = ""
+    if entry.get("content"):
+        content = max((c.get("value") or "" for c in entry["content"]), key=len)
+    return _item(
+        feed, entry.get("id") or "", entry.get("link") or "", entry.get("title") or "",
+        entry.get("summary") or "", content, _published(entry),
+        entry.get("language") or feed.language, base, now,
+    )  # fmt: skip
 
 
 def parse_feed(

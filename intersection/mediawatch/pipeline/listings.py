@@ -9,13 +9,13 @@ encoding. Only http(s) links become items' links.
 import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 from xml.etree.ElementTree import ParseError
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from .feeds import FeedError, FeedItem, ParsedFeed, decode_xml, plain_text
+from .feeds import FeedError, FeedItem, ParsedFeed, absolute_url, decode_xml, plain_text
 from .urls import web_url
 
 NEWS = "{http://www.google.com/schemas/sitemap-news/0.9}"
@@ -62,7 +62,9 @@ def parse_news_sitemap(body: bytes, *, base_url: str, now: datetime | None = Non
         )
         date_text = news.findtext(f"{NEWS}publication_date") if news is not None else None
         published, flags = _iso(date_text or entry.findtext(f"{SITEMAP}lastmod"), moment)
-        written = urljoin(base_url, location)
+        written = absolute_url(base_url, location)
+        if written is None:
+            continue  # no URL: nothing else tells the entry
         url = web_url(written)
         if not url:
             feed.drop_unsafe_link(written)  # the entry stays, known by what it said
@@ -106,7 +108,7 @@ def article_links(body: bytes, *, base_url: str) -> ParsedFeed:
     seen: set[str] = set()
     for href, text in parser.links:
         # Menus are full of `javascript:` links: not articles, skipped without a warning.
-        url = web_url(urljoin(base_url, href.strip())).split("#", 1)[0]
+        url = web_url(absolute_url(base_url, href) or "").split("#", 1)[0]
         parts = urlsplit(url)
         title = plain_text(text)
         if not url or parts.netloc != host or url in seen:
