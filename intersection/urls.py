@@ -21,11 +21,18 @@ core_patterns = (
         path("accessibility/", views.accessibility, name="accessibility"),
         path("audit/", views.audit_log, name="audit"),
         path("styleguide/", views.styleguide, name="styleguide"),
+        path("operations/", views.operations_page, name="operations"),
+        path(
+            "operations/sources/<int:pk>/poll/",
+            views.operations_poll_source,
+            name="operations_poll_source",
+        ),
     ],
     "core",
 )
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("health/", views.health, name="health"),
     path("", include(core_patterns)),
     path("", include("intersection.network.urls")),
     path("accounts/", include("intersection.accounts.urls")),

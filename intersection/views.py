@@ -1,18 +1,29 @@
-"""Pages that span modules: home, accessibility statement, audit log, style guide, errors."""
+"""Pages that span modules: home, accessibility statement, audit log, style guide, health,
+operations, errors."""
 
 import logging
+import sys
+from dataclasses import asdict
 from typing import Any
 
+from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.context_processors import csp
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST, require_safe
 
 from intersection.api import api
-from intersection.core import audit_labels
+from intersection.core import audit_labels, operations, workers
 from intersection.core.models import AuditEvent
+from intersection.mediawatch import labels as mediawatch_labels
+from intersection.mediawatch import services as mediawatch_services
+from intersection.mediawatch.models import PauseReason, Source
 from intersection.network import policy
 from intersection.network.models import Resource
 from intersection.network.policy import Capability
@@ -94,6 +105,76 @@ def styleguide(request: HttpRequest) -> HttpResponse:
             "page": samples.sample_page(),
         },
     )
+
+
+NO_STORE = "no-store"
+
+
+@require_safe
+def health(request: HttpRequest) -> HttpResponse:
+    """For load balancers and monitoring: no personal data, no session, no audit; "down" with
+    503 when the database does not answer (core.workers.health)."""
+    return _health_response(workers.health())
+
+
+def _health_response(state: workers.Health) -> HttpResponse:
+    response = JsonResponse(asdict(state), status=state.http_status)
+    response["Cache-Control"] = NO_STORE
+    # A degraded state is the monitor's to report, not an error of the web process to log.
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
+
+
+def _failing_sources() -> list[dict[str, Any]]:
+    """Sources whose last polls failed and that the media watch still means to poll, or
+    paused after repeated failures (a curator's pause is not a failure)."""
+    sources = Source.objects.filter(
+        Q(active=True, consecutive_failures__gt=0)
+        | Q(active=False, pause_reason=PauseReason.FAILURES)
+    ).order_by("failing_since", "name")[: operations.LIMIT]
+    return [
+        {
+            "source": source,
+            "state": mediawatch_labels.health(source),
+            "error": mediawatch_labels.failure(source.last_error_kind)[0],
+        }
+        for source in sources
+    ]
+
+
+@policy.requires(Capability.VIEW_OPERATIONS)
+def operations_page(request: HttpRequest) -> HttpResponse:
+    """Workers, the queue, tasks that went wrong and failing news sources, for the staff."""
+    return render(
+        request,
+        "core/operations.html",
+        {
+            "health": workers.health(),
+            "workers": operations.task_workers(),
+            "queue": operations.queue(),
+            "problems": operations.task_problems(),
+            "sources": _failing_sources(),
+        },
+    )
+
+
+@policy.requires(Capability.VIEW_OPERATIONS)
+@require_POST
+def operations_poll_source(request: HttpRequest, pk: int) -> HttpResponse:
+    source = get_object_or_404(Source, pk=pk)
+    if not source.active and source.pause_reason != PauseReason.FAILURES:
+        messages.error(
+            request,
+            gettext("“%(name)s” is paused by a curator: resume it in the back office first.")
+            % {"name": source.name},
+        )
+    else:
+        mediawatch_services.source_poll_now(source=source, request=request)
+        messages.success(
+            request,
+            gettext("“%(name)s” will be polled by the next free worker.") % {"name": source.name},
+        )
+    return redirect(f"{reverse('core:operations')}#failing-sources")
 
 
 def _type_label(schema: dict[str, Any], components: dict[str, Any]) -> str:
@@ -179,9 +260,36 @@ def not_found(request: HttpRequest, exception: Any = None) -> HttpResponse:
     return render(request, "404.html", status=404)
 
 
+RETRY_AFTER_SECONDS = 30
+
+
+def database_unavailable(request: HttpRequest) -> HttpResponse:
+    """503 while the database is away, read-only or full: rendered without a query (no user,
+    no session, no navigation), JSON for the API and /health/. The connection that failed is
+    closed at the end of the request (Django's close_if_unusable_or_obsolete), so the product
+    recovers by itself when the database is back."""
+    if request.path == reverse("health"):
+        response = _health_response(workers.Health("down", "down", 0, None, 0))
+    elif request.path.startswith("/api/"):
+        detail = gettext(
+            "The service is temporarily unavailable: the database does not answer. "
+            "Try again in a minute."
+        )
+        response = JsonResponse({"detail": detail}, status=503)
+    else:
+        html = render_to_string("503.html", {"request": request, **csp(request)})
+        response = HttpResponse(html, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = NO_STORE
+    return response
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """The 500 page in the reader's language; when even that cannot be rendered (the database
-    is down, say), the same page without the parts that need the database."""
+    is down, say), the same page without the parts that need the database. Database trouble
+    (unreachable, read-only, full) is not a bug: it answers 503."""
+    if operations.is_database_trouble(sys.exc_info()[1]):
+        return database_unavailable(request)
     try:
         return render(request, "500.html", status=500)
     except Exception:  # noqa: BLE001 - the error page must always answer

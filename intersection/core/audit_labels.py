@@ -11,6 +11,7 @@ SPECIFIC = {
     "register.export": gettext_lazy("Member register exported"),
     "mediawatch.export": gettext_lazy("Media-watch search exported"),
     "savedsearch.rotate_key": gettext_lazy("New feed address for a saved search"),
+    "source.poll_now": gettext_lazy("News source polled now from the operations page"),
     "token.create": gettext_lazy("API token created"),
     "token.revoke": gettext_lazy("API token revoked"),
     "user.logout_everywhere": gettext_lazy("Signed out everywhere"),

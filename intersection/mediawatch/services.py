@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -472,6 +472,34 @@ def poll_sources(source_ids: list[int]) -> list[PollReport]:
         for source in Source.objects.filter(pk__in=source_ids, active=True).order_by("pk"):
             reports.append(poll_source(source=source, fetcher=fetcher, now=timezone.now()))
     return reports
+
+
+def source_poll_now(*, source: Source, request: Any = None) -> None:
+    """Staff asked for a poll now (operations page): the source is back on if it was paused
+    after failures, and a poll is enqueued for the next free worker. The source is claimed as
+    the dispatch claims it, so that the every-minute dispatch does not poll it as well."""
+    from intersection.core import audit
+
+    from .tasks import poll_sources as poll_task
+
+    def state() -> dict[str, Any]:
+        when = source.next_poll_at
+        return {
+            "active": source.active,
+            "pause_reason": source.pause_reason,
+            "next_poll_at": when.isoformat() if when else None,
+        }
+
+    before = state()
+    source.next_poll_at = timezone.now() + CLAIM
+    if not source.active and source.pause_reason == PauseReason.FAILURES:
+        source.active = True
+        source.pause_reason = ""
+    with transaction.atomic():
+        source.save(update_fields=["active", "pause_reason", "next_poll_at"])
+        poll_task.enqueue([source.pk])
+        audit.record(action="source.poll_now", obj=source, before=before, after=state(),
+                     request=request)  # fmt: skip
 
 
 def saved_search_create(*, user: Any, name: str, query_string: str) -> SavedSearch:

@@ -37,6 +37,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "board": allows(user, Capability.VIEW_BOARD),
             "media_watch": allows(user, Resource.MEDIA_WATCH),
             "audit": allows(user, Capability.VIEW_AUDIT),
+            "operations": allows(user, Capability.VIEW_OPERATIONS),
             "styleguide": allows(user, Capability.VIEW_STYLEGUIDE),
             "admin": bool(getattr(user, "is_staff", False)),
             "section": current_section(request),

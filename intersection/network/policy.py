@@ -41,6 +41,7 @@ class Capability(StrEnum):
     VIEW_REGISTER = "register.view"
     VIEW_AUDIT = "audit.view"
     VIEW_STYLEGUIDE = "styleguide.view"
+    VIEW_OPERATIONS = "operations.view"
     REVIEW = "practices.review"
 
 
@@ -172,6 +173,9 @@ def refusal_reason(permission: Permission) -> str:
         Capability.VIEW_AUDIT: _("The audit log is open to platform administrators only."),
         Capability.VIEW_STYLEGUIDE: _(
             "The style guide is open to network staff and platform administrators only."
+        ),
+        Capability.VIEW_OPERATIONS: _(
+            "The operations page is open to network staff and platform administrators only."
         ),
         Capability.VIEW_REGISTER: _(
             "The member register of a network is open to its current board members and to "

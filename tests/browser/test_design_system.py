@@ -118,6 +118,7 @@ def _pages(role: str, archive: Archive) -> list[tuple[str, int]]:
         *public,
         ("/agreements/", 200), (f"/agreements/{archive.agreement.pk}/", 200), ("/board/", 200),
         ("/accounts/security/", 200), ("/audit/", 403), ("/styleguide/", 403),
+        ("/operations/", 403),
     ]  # fmt: skip
     media_watch = [
         ("/media-watch/", 200), ("/media-watch/?q=policier", 200),
@@ -133,6 +134,7 @@ def _pages(role: str, archive: Archive) -> list[tuple[str, int]]:
         *[(path, status) for path, status in member if status != 403],
         *media_watch,
         ("/styleguide/", 200),
+        ("/operations/", 200),
         (f"/organisations/{archive.register_network}/register/", 200),
     ]
     return [*staff, ("/audit/", 200 if role == "admin" else 403)]
