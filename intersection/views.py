@@ -281,6 +281,14 @@ def database_unavailable(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(html, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = NO_STORE
+    # One line for the operator, not a traceback per request while the database is away.
+    logger.warning(
+        "database unavailable: %s %s answered 503 (%s)",
+        request.method,
+        request.path,
+        type(sys.exc_info()[1]).__name__,
+    )
+    response._has_been_logged = True  # type: ignore[attr-defined]  # Django's own flag
     return response
 
 

@@ -3,6 +3,7 @@ product says so in the reader's language, with Retry-After, JSON for the API, no
 and works again by itself when the database is back (no restart)."""
 
 import contextlib
+import logging
 import os
 import selectors
 import socket
@@ -116,12 +117,19 @@ def test_a_refused_write_answers_json_503_to_the_api() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_saving_a_search_on_a_read_only_database_answers_503_to_a_signed_in_user() -> None:
+def test_saving_a_search_on_a_read_only_database_answers_503_to_a_signed_in_user(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     client = login(Client(raise_request_exception=False), make_user("s@ex.org", role=Role.STAFF))
     saving = {"name": "Quartier", "filters": "q=police"}
-    with read_only():
+    with read_only(), caplog.at_level(logging.WARNING):
         response = client.post("/media-watch/saved/", saving, headers={"accept-language": "en"})
     assert_unavailable_page(response, "en")
+    # One line for the operator, no traceback logged as an error for each request.
+    assert [(r.levelname, r.getMessage().split(" (")[0]) for r in caplog.records] == [
+        ("WARNING", "database unavailable: POST /media-watch/saved/ answered 503")
+    ]
+    assert all(r.exc_info is None for r in caplog.records)
     assert "s@ex.org" not in response.content.decode()  # rendered without the user
     assert client.post("/media-watch/saved/", saving).status_code == 302
 

@@ -222,6 +222,10 @@ def test_a_task_left_running_by_a_killed_worker_is_recovered_and_polled_again_on
     )
     assert _stored(product) == (ITEMS, ITEMS, ITEMS, 0)  # nothing lost, nothing twice
     assert _task(product, task) == ("FAILED", "intersection.core.workers.WorkerLost")
+    # The killed worker's fetch run is closed as interrupted by the poll that took over.
+    assert product.rows(
+        "SELECT error_kind, finished_at IS NOT NULL FROM mediawatch_fetchrun ORDER BY id"
+    ) == [("interrupted", True), ("", True)]
     (reason, requeued), *others = product.rows("SELECT reason, requeued_id FROM core_taskrecovery")
     assert (reason, bool(requeued), others) == ("worker_lost", True, [])
 
@@ -269,6 +273,7 @@ def test_workers_whose_connections_are_cut_mid_ingestion_store_everything_once(
     assert all(worker.poll() is None for worker in workers), "the workers must go on"
     recoveries = product.rows("SELECT reason, requeued_id FROM core_taskrecovery")
     assert recoveries and all(r == "connection_lost" and q for r, q in recoveries)
+    assert product.scalar("SELECT count(*) FROM mediawatch_fetchrun WHERE finished_at IS NULL") == 0
 
 
 def test_health_counts_the_live_workers(product: Product) -> None:

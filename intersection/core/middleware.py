@@ -102,7 +102,9 @@ class PrivateCacheMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        if response.has_header("Cache-Control"):  # the view chose (the 503 page: no-store)
+            return response
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+        if user is not None and user.is_authenticated:
             response["Cache-Control"] = PRIVATE
         return response

@@ -54,6 +54,21 @@ class WorkerLost(Exception):
     """The reason recorded on a task whose worker stopped beating."""
 
 
+class ConnectionLost(Exception):
+    """The reason recorded on a task whose worker lost the database under it."""
+
+
+class WorkerStopped(Exception):
+    """The reason recorded on a task whose worker was stopped before the end."""
+
+
+REASON_CLASSES: dict[str, type[Exception]] = {
+    TaskRecoveryReason.WORKER_LOST: WorkerLost,
+    TaskRecoveryReason.CONNECTION_LOST: ConnectionLost,
+    TaskRecoveryReason.WORKER_STOPPED: WorkerStopped,
+}
+
+
 def new_worker_id() -> str:
     """Unique across machines, and says where the worker runs (at most 64 characters)."""
     host = socket.gethostname()[:40]
@@ -127,7 +142,7 @@ def give_back(task: DBTaskResult, reason: str, *, failed: bool = False) -> TaskR
             ).update(
                 status=FAILED,
                 finished_at=timezone.now(),
-                exception_class_path=f"{__name__}.WorkerLost",
+                exception_class_path=f"{__name__}.{REASON_CLASSES[reason].__name__}",
                 traceback=f"{label}: {worker or '?'}",
             )
             if not marked:

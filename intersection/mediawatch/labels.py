@@ -63,6 +63,10 @@ FAILURES = {
         gettext_lazy("The media watch failed while reading this source: a fault on our side."),
         gettext_lazy("Nothing to change in the source; tell the technical staff if it lasts."),
     ),
+    "interrupted": (
+        gettext_lazy("This poll was interrupted: its worker stopped or lost the database."),
+        gettext_lazy("Nothing to do: the source was polled again and nothing was lost."),
+    ),
 }
 UNKNOWN_FAILURE = (
     gettext_lazy("The last attempt failed."),

@@ -283,6 +283,11 @@ def poll_source(
     """Fetch one source and store its new items; every failure is recorded on the source, an
     unexpected one too. Raises only when the database goes away."""
     report = PollReport(source=source.name)
+    # Runs of this source left open by a worker that died or lost the database mid-poll:
+    # this poll takes their work over (items are stored once), so they are closed as such.
+    FetchRun.objects.filter(source=source, finished_at__isnull=True).update(
+        finished_at=now, error_kind="interrupted"
+    )
     run = FetchRun.objects.create(source=source, status="error")
     try:
         return _poll(source, fetcher, now, on_item, report, run)

@@ -348,3 +348,13 @@ def test_a_link_that_is_no_url_loses_only_its_item_in_sitemaps_and_pages(
     feed = _parse(kind, body)
     assert feed is not None and len(feed.items) == 1
     _check(kind, feed)
+
+
+@pytest.mark.parametrize("declaration", [b"<![<", b"<![DOCTYPE x"])
+def test_a_broken_declaration_keeps_the_links_read_before_it(declaration: bytes) -> None:
+    """The standard library's HTML parser asserts on these (found by the byte mutations)."""
+    page = b'<a href="/2026/11/velos-graves">Des velos graves gratuitement</a>' + declaration
+    feed = _parse(SourceKind.WEB_PAGE, page)
+    assert feed is not None and [item.title for item in feed.items] == [
+        "Des velos graves gratuitement"
+    ]

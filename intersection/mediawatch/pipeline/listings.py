@@ -6,6 +6,7 @@ any DTD, entity declaration or external reference in the parser itself, whatever
 encoding. Only http(s) links become items' links.
 """
 
+import contextlib
 import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -102,7 +103,10 @@ class _Links(HTMLParser):
 def article_links(body: bytes, *, base_url: str) -> ParsedFeed:
     """Links of a news listing page that look like articles, on the same site."""
     parser = _Links()
-    parser.feed(body.decode("utf-8", "replace"))
+    # The standard library's HTML parser asserts on some broken declarations (`<![<`,
+    # `<![DOCTYPE `): the links read before them are kept.
+    with contextlib.suppress(AssertionError, ValueError):
+        parser.feed(body.decode("utf-8", "replace"))
     host = urlsplit(base_url).netloc
     feed = ParsedFeed(title="", language="")
     seen: set[str] = set()
