@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 MANAGE := $(PY) manage.py
 
-.PHONY: help run test check lint typecheck imports migrations-check translations translations-check gettext screenshots pytest-sqlite pytest-postgres bench eval messages clean
+.PHONY: help run test check lint typecheck imports migrations-check translations translations-check gettext screenshots pytest-sqlite pytest-postgres bench faults eval messages clean
 
 help:
 	@echo "make run    start web, worker and scheduler on http://127.0.0.1:8000 (SQLite, demo data)"
@@ -75,6 +75,12 @@ bench: $(STAMP) var translations
 	$(PY) bench/web.py
 	$(PY) bench/dedup_lookup.py
 	$(PY) bench/mediawatch.py
+
+# Faults under load on PostgreSQL (DATABASE_URL's server): connections cut mid-ingestion while
+# clients browse; prints what users got and what was lost or stored twice. Restarting
+# PostgreSQL itself: .venv/bin/python bench/faults.py --yes-restart-postgres (cuts everyone).
+faults: $(STAMP) var translations
+	$(PY) bench/faults.py
 
 # The main pages at 390 px and 1280 px into docs/screenshots (the browser tests write them to
 # var/screenshots otherwise).
