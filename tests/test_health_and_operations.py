@@ -88,6 +88,25 @@ def test_health_is_degraded_when_a_task_runs_under_an_unknown_worker(client: Cli
     assert response.json()["status"] == "degraded" and response.json()["stuck_tasks"] == 1
 
 
+def test_a_task_its_live_worker_no_longer_runs_is_recovered_once_it_is_old_enough() -> None:
+    """The database went away as the worker claimed the task: the claim was committed but
+    the worker never learnt it, and its heartbeats name no task. Recovered after the
+    lost-worker limit, never before, and never while the heartbeats name it."""
+    workers.register("w-1:100:abc")
+    task = _running_task("w-1:100:abc")
+    assert workers.lost_tasks() == []  # just taken: its worker may not have beaten since
+    long_ago = timezone.now() - workers.lost_after() - timedelta(seconds=5)
+    DBTaskResult.objects.filter(pk=task.pk).update(started_at=long_ago)
+    workers.beat("w-1:100:abc", task_id=str(task.pk))
+    assert workers.lost_tasks() == []  # a long task its worker still runs
+    workers.beat("w-1:100:abc", task_id="")
+    assert [t.pk for t in workers.lost_tasks()] == [task.pk]
+    (recovery,) = workers.recover_lost_tasks()
+    assert recovery.task_id == str(task.pk) and recovery.requeued_id
+    assert DBTaskResult.objects.get(pk=task.pk).status == workers.FAILED
+    assert TaskWorker.objects.filter(worker_id="w-1:100:abc").exists()  # the worker lives on
+
+
 def test_health_says_how_long_the_oldest_ready_task_waits(client: Client) -> None:
     workers.register("web-1:100:abc")
     result = poll_sources.enqueue([1])

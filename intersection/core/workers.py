@@ -120,12 +120,24 @@ def is_safe_to_repeat(task_path: str) -> bool:
 
 
 def lost_tasks() -> list[DBTaskResult]:
-    """Tasks RUNNING under a worker that is not alive (or never said it was)."""
+    """Tasks RUNNING under a worker that is not alive (or never said it was), and tasks a
+    live worker no longer runs: started longer ago than the lost-worker limit while its
+    heartbeats name another task (the database went away as the worker took it, and the
+    worker never learnt that the claim was committed)."""
     running = list(DBTaskResult.objects.filter(status=RUNNING))
     if not running:
         return []
-    alive = set(live_workers().values_list("worker_id", flat=True))
-    return [t for t in running if not t.worker_ids or t.worker_ids[-1] not in alive]
+    alive = dict(live_workers().values_list("worker_id", "task_id"))
+    long_ago = timezone.now() - lost_after()
+
+    def lost(task: DBTaskResult) -> bool:
+        worker = task.worker_ids[-1] if task.worker_ids else None
+        if worker not in alive:
+            return True
+        started = task.started_at
+        return started is not None and started < long_ago and alive[worker] != str(task.pk)
+
+    return [task for task in running if lost(task)]
 
 
 def give_back(task: DBTaskResult, reason: str, *, failed: bool = False) -> TaskRecovery | None:

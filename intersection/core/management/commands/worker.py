@@ -74,14 +74,13 @@ class SupervisedWorker(Worker):
         self.unrecorded: DBTaskResult | None = None  # running when the database went away
 
     def run_task(self, db_task_result: DBTaskResult) -> None:
+        # Named in the heartbeats until its outcome is recorded or it is given back, so that
+        # no other worker recovers it as lost while this one reconnects.
         self.current_task_id = str(db_task_result.pk)
         self.unrecorded = db_task_result
-        try:
-            super().run_task(db_task_result)  # records success or failure itself
-        finally:
-            self.current_task_id = ""
+        super().run_task(db_task_result)  # records success or failure itself
         # Recorded: the outcome is in the database.
-        self.unrecorded = None
+        self.unrecorded, self.current_task_id = None, ""
         self.done += 1
         failure = db_task_result.exception_class_path
         if db_task_result.status == workers.FAILED and failure:
@@ -101,10 +100,12 @@ class SupervisedWorker(Worker):
         while self.running:
             try:
                 if self.unrecorded is not None:
-                    pending, self.unrecorded = self.unrecorded, None
-                    pending.refresh_from_db()
-                    if pending.status == workers.RUNNING:
-                        workers.give_back(pending, TaskRecoveryReason.CONNECTION_LOST)
+                    # Forgotten only once given back: the database may go away again
+                    # before that, and the task would stay RUNNING under a live worker.
+                    self.unrecorded.refresh_from_db()
+                    if self.unrecorded.status == workers.RUNNING:
+                        workers.give_back(self.unrecorded, TaskRecoveryReason.CONNECTION_LOST)
+                    self.unrecorded, self.current_task_id = None, ""
                 workers.beat(self.worker_id, task_id="", done=self.done)
                 super().run()
                 return  # --batch or --max-tasks reached
