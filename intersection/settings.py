@@ -100,6 +100,9 @@ DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'intersecti
 if "DATABASE_URL" not in os.environ:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# A persistent connection the server closed meanwhile (failover, restart, a pooler) is found
+# by a ping before its first use in a request, and replaced, instead of failing that request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and scheduler write at the same time: WAL journal and a busy timeout.
     DATABASES["default"]["CONN_MAX_AGE"] = 600  # persistent: the PRAGMAs run once per thread
@@ -163,6 +166,14 @@ SESSION_COOKIE_AGE = 60 * 60 * 12
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 2
+# Argon2id with OWASP's first configuration (t=2, m=19 MiB, p=1):
+# docs/decisions/0011-password-hasher.md. The others only verify older hashes; Django
+# re-hashes those with Argon2id at the user's next sign-in.
+PASSWORD_HASHERS = [
+    "intersection.accounts.hashers.Argon2idHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
 
 # Login throttling (django-axes): lock an (account, address) pair after repeated failures.
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
