@@ -8,13 +8,20 @@ what changed meanwhile is searched again: the articles other workers stored sinc
 the last one seen before the search), and originals deleted meanwhile. So two workers
 storing copies of one wire story at the same moment still make one story.
 
+The text rule's candidates stay as few as the archive grows (bench/archive_growth.py): a
+MinHash key stored for more than COMMON_KEY articles is boilerplate or common wording, not
+evidence, and is not read further; an article that shares a single key with the item is
+compared only when their SimHash signatures are close (SimHash bands are stored, not looked
+up: a 13-bit band is shared by one stored article in 8,192).
+
 Items of one batch can repeat each other (two outlets of one group in one feed, an outlet
 that carries a story twice): each item is also compared with the batch's earlier new items,
 by the same rules, as if the items were stored one after the other. The whole batch is one
 transaction: a crash stores all of it or none of it.
 """
 
-from collections import defaultdict
+import json
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,7 +37,16 @@ from .pipeline.stemming import index_terms
 BATCH = 100  # items per transaction: the store lock is held about 1 ms an item
 DUPLICATE_WINDOW = timedelta(days=14)
 TITLE_CANDIDATES = 5  # most recent articles with the same normalised title compared
-TEXT_CANDIDATES = 200  # articles sharing a band key compared, at most
+# A story is stored once, so a key an incoming copy shares with its original is stored for
+# a handful of articles (the original, a follow-up, a copy not recognised): more than this
+# is a closing line, a wire credit or common wording shared by unrelated stories.
+COMMON_KEY = 8
+# One key in common happens by chance (4 to 6 unrelated articles an item in the benchmark's
+# archives of 100,000 and 1,000,000): such an article is compared when its SimHash is this
+# close. 4 % of those chance matches are; the labelled copies sharing one key are 14 to 21
+# bits apart.
+ONE_KEY_DISTANCE = 24
+TEXT_CANDIDATES = 20  # compared at most: those sharing the most keys first, then the newest
 COMPARED = ("id", "title", "text", "url")  # what dedup.compare reads
 # Rules by strength: an earlier item of the batch wins over a stored article when found by a
 # stronger rule, or by the same rule and more similar, as if stored one after the other.
@@ -42,6 +58,17 @@ INSERT_BAND = 'INSERT INTO "mediawatch_articleband" ("article_id", "key") VALUES
 INSERT_BANDS_POSTGRES = (
     'INSERT INTO "mediawatch_articleband" ("article_id", "key")'
     " SELECT * FROM unnest(%s::bigint[], %s::bigint[])"
+)
+
+# Each lookup key's articles, at most COMMON_KEY + 1 of them (one more tells a common key), in
+# one statement for the batch: an index probe per key, whatever the archive's size.
+POSTINGS_POSTGRES = (
+    "SELECT k.key, ARRAY(SELECT article_id FROM mediawatch_articleband WHERE key = k.key"
+    " LIMIT %s) FROM unnest(%s::bigint[]) AS k(key)"
+)
+POSTINGS_SQLITE = (
+    "SELECT k.value, (SELECT group_concat(article_id) FROM (SELECT article_id"
+    " FROM mediawatch_articleband WHERE key = k.value LIMIT %s)) FROM json_each(%s) AS k"
 )
 
 # PostgreSQL: one store at a time decides "new story or version" (SQLite's IMMEDIATE
@@ -77,7 +104,9 @@ class _Match:
 class _Item:
     candidate: Candidate
     title: str  # normalised
-    keys: list[int]
+    keys: list[int]  # stored: dedup.candidate_keys
+    signature: int  # SimHash of the text
+    evidence: frozenset[int]  # its MinHash keys that are not common (COMMON_KEY)
     around: datetime  # published, else now: the centre of the duplicate window
     stored: _Match | None = None  # the stored article it repeats
     match: _Match | None = None  # what it is finally a version of, None for a new story
@@ -98,11 +127,21 @@ class _Item:
 
 
 def _item(candidate: Candidate, now: datetime) -> _Item:
+    keys = dedup.candidate_keys(candidate.text)
     return _Item(
         candidate=candidate,
         title=dedup.normalise_title(candidate.title),
-        keys=dedup.candidate_keys(candidate.text),
+        keys=keys,
+        signature=dedup.text_signature(candidate.text),
+        evidence=frozenset(filter(dedup.is_overlap_key, keys)),
         around=candidate.published or now,
+    )
+
+
+def _related(shared: int, signature: int, other: int | None) -> bool:
+    """Worth comparing: two keys in common, or one and a close SimHash."""
+    return shared > 1 or (
+        shared == 1 and other is not None and dedup.hamming(signature, other) <= ONE_KEY_DISTANCE
     )
 
 
@@ -122,13 +161,35 @@ def _stored(article: Article) -> tuple[Article, dedup.Document]:
 
 
 def _load(ids: set[int]) -> dict[int, Article]:
-    return Article.objects.only(*COMPARED).in_bulk(ids) if ids else {}
+    return Article.objects.only(*COMPARED, "listed_at").in_bulk(ids) if ids else {}
+
+
+def _postings(keys: set[int]) -> dict[int, list[int]]:
+    """Articles that store each key: all of them, or COMMON_KEY + 1 for a common key."""
+    if not keys:
+        return {}
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(POSTINGS_POSTGRES, [COMMON_KEY + 1, sorted(keys)])
+            return {key: ids for key, ids in cursor.fetchall() if ids}
+        cursor.execute(POSTINGS_SQLITE, [COMMON_KEY + 1, json.dumps(sorted(keys))])
+        return {key: [int(pk) for pk in ids.split(",")] for key, ids in cursor.fetchall() if ids}
+
+
+def _signatures(ids: set[int]) -> dict[int, int | None]:
+    """The stored articles' SimHash signatures, from their SimHash band keys."""
+    found: dict[int, list[int]] = defaultdict(list)
+    if ids:
+        bands = ArticleBand.objects.filter(article_id__in=ids, key__lt=dedup.MINHASH_TAG)
+        for pk, key in bands.values_list("article_id", "key"):
+            found[pk].append(key)
+    return {pk: dedup.signature_from_band_keys(keys) for pk, keys in found.items()}
 
 
 def _lookup(items: Sequence[_Item], newer_than: int = 0) -> None:
     """Set `stored` on the items that repeat a stored article (among those with an id above
     `newer_than` when given): same canonical URL, else same normalised title, else near
-    text; four queries for the whole batch."""
+    text; five queries at most for the whole batch. Sets each item's `evidence`."""
     if not items:
         return
     articles = Article.objects.filter(pk__gt=newer_than) if newer_than else Article.objects
@@ -149,14 +210,18 @@ def _lookup(items: Sequence[_Item], newer_than: int = 0) -> None:
             normalised_title__in=titles, listed_at__range=window
         ).values_list("pk", "normalised_title", "listed_at"):
             titled[title].append((listed, pk))
-    bands = ArticleBand.objects.filter(article__listed_at__range=window)
-    if newer_than:
-        bands = bands.filter(article_id__gt=newer_than)
-    banded: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
-    for key, pk, listed in bands.filter(
-        key__in={key for item in items for key in item.keys}
-    ).values_list("key", "article_id", "article__listed_at"):
-        banded[key].append((listed, pk))
+    postings = _postings({key for item in items for key in item.evidence})
+    shared: dict[_Item, Counter[int]] = {}
+    for item in items:
+        item.evidence = frozenset(
+            key for key in item.evidence if len(postings.get(key, ())) <= COMMON_KEY
+        )
+        shared[item] = Counter(
+            pk for key in item.evidence for pk in postings.get(key, ()) if pk > newer_than
+        )
+    signatures = _signatures(
+        {pk for counts in shared.values() for pk, n in counts.items() if n == 1}
+    )
 
     wanted: dict[_Item, tuple[list[int], list[int]]] = {}
     for item in items:
@@ -166,34 +231,44 @@ def _lookup(items: Sequence[_Item], newer_than: int = 0) -> None:
         same_title = sorted(
             (found for found in titled.get(item.title, ()) if item.near(found[0])), reverse=True
         )[:TITLE_CANDIDATES]  # the most recent first, as the archive lists them
-        sharing = {
-            pk for key in item.keys for listed, pk in banded.get(key, ()) if item.near(listed)
-        }
-        wanted[item] = [pk for _, pk in same_title], sorted(sharing, reverse=True)[:TEXT_CANDIDATES]
+        related = sorted(
+            (
+                (n, pk)
+                for pk, n in shared[item].items()
+                if _related(n, item.signature, signatures.get(pk))
+            ),
+            reverse=True,
+        )
+        wanted[item] = [pk for _, pk in same_title], [pk for _, pk in related[:TEXT_CANDIDATES]]
     every = {pk for by_title, by_text in wanted.values() for pk in (*by_title, *by_text)}
     loaded = _load(every)  # only those still there: a curator may have deleted one since
     for item, (by_title, by_text) in wanted.items():
         item.stored = _best_match(
             item, (_stored(loaded[pk]) for pk in by_title if pk in loaded), TITLE
-        ) or _best_match(item, (_stored(loaded[pk]) for pk in by_text if pk in loaded), TEXT)
+        ) or _best_match(
+            item,  # the window is checked on the rows loaded: on SQLite the listing date of an
+            # article costs as much to read as its text (it comes after it in the row)
+            (_stored(a) for pk in by_text if (a := loaded.get(pk)) and item.near(a.listed_at)),
+            TEXT,
+        )
 
 
 @dataclass
 class _NewItems:
-    """The batch's new items so far, by canonical URL, normalised title and key."""
+    """The batch's new items so far, by canonical URL, normalised title and evidence key."""
 
     items: list[_Item] = field(default_factory=list)
     by_url: dict[str, _Item] = field(default_factory=dict)
     by_title: dict[str, list[_Item]] = field(default_factory=lambda: defaultdict(list))
-    by_key: dict[int, set[_Item]] = field(default_factory=lambda: defaultdict(set))
+    by_key: dict[int, list[_Item]] = field(default_factory=lambda: defaultdict(list))
 
     def add(self, item: _Item) -> None:
         self.items.append(item)
         self.by_url.setdefault(item.candidate.canonical, item)
         if item.title:
             self.by_title[item.title].append(item)
-        for key in item.keys:
-            self.by_key[key].add(item)
+        for key in item.evidence:
+            self.by_key[key].append(item)
 
     def match(self, item: _Item) -> _Match | None:
         """The earlier new item this one repeats, by the lookup's rules."""
@@ -205,10 +280,14 @@ class _NewItems:
             found = _best_match(item, ((e, e.document) for e in titled), TITLE)
             if found:
                 return found
-        sharing: set[_Item] = set()
-        for key in item.keys:
-            sharing.update(self.by_key.get(key, ()))
-        near = [e for e in self.items if e in sharing and item.near(e.around)]  # batch order
+        shared = Counter(e for key in item.evidence for e in self.by_key.get(key, ()))
+        near = [  # in batch order
+            e
+            for e in self.items
+            if e in shared
+            and item.near(e.around)
+            and _related(shared[e], item.signature, e.signature)
+        ]
         return _best_match(item, ((e, e.document) for e in near), TEXT)
 
 

@@ -317,9 +317,26 @@ def overlap_keys(text: str, size: int = SHINGLE_SIZE) -> list[int]:
 
 
 def candidate_keys(text: str, max_distance: int | None = None) -> list[int]:
-    """Every lookup key of a text: SimHash bands (near copies) and MinHash bands (edited
-    copies). Store them per article; an incoming article's candidates share one of them."""
+    """Every key stored for a text: SimHash bands and MinHash bands (edited copies). An
+    incoming article's candidates share a MinHash key (`is_overlap_key`); the SimHash bands
+    are its signature (`signature_from_band_keys`), too coarse to look up by: a 13-bit band
+    is shared by one stored article in 8,192."""
     return band_keys(text_signature(text), max_distance) + overlap_keys(text)
+
+
+def is_overlap_key(key: int) -> bool:
+    """A MinHash key (`overlap_keys`), not a SimHash band key (`band_keys`)."""
+    return key >= MINHASH_TAG
+
+
+def signature_from_band_keys(keys: Iterable[int], max_distance: int | None = None) -> int | None:
+    """The SimHash signature that `band_keys` cut into these keys (other keys ignored), or
+    None when a band is missing."""
+    layout = bands(DEFAULT_MAX_DISTANCE if max_distance is None else max_distance)
+    values = {key >> 48: key & ((1 << 48) - 1) for key in keys if not is_overlap_key(key)}
+    if any(index not in values for index in range(len(layout))):
+        return None
+    return sum(values[index] << shift for index, (shift, _) in enumerate(layout))
 
 
 class NearDuplicateIndex[Key: Hashable]:
