@@ -71,10 +71,16 @@ check: lint typecheck imports migrations-check translations-check
 
 test: check pytest-sqlite pytest-postgres
 
+# The last two need the PostgreSQL server of 127.0.0.1:5432 (they create and drop their own
+# databases); archive_growth fills archives of 1,000,000 articles once (about 15 minutes
+# each engine) and keeps them under var/bench-cache and as PostgreSQL databases.
 bench: $(STAMP) var translations
 	$(PY) bench/web.py
 	$(PY) bench/dedup_lookup.py
 	$(PY) bench/mediawatch.py
+	$(PY) bench/contention.py
+	$(PY) bench/archive_growth.py --engine sqlite
+	$(PY) bench/archive_growth.py --engine postgresql
 
 # Faults under load on PostgreSQL (DATABASE_URL's server): connections cut mid-ingestion while
 # clients browse; prints what users got and what was lost or stored twice. Restarting
